@@ -1,0 +1,19 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ApiModule } from '@driftwatch/api';
+import { PersistenceModule } from '@driftwatch/persistence';
+
+export interface AppOptions {
+  readonly databaseUrl: string;
+  readonly version: string;
+}
+
+/** The whole application: feature modules composed over one database. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version })],
+    };
+  }
+}

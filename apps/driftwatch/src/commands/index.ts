@@ -1,0 +1,7 @@
+import type { CommandEntry } from '../cli.js';
+
+/** Every subcommand, in the order `driftwatch --help` lists them. */
+export const commands: readonly CommandEntry[] = [
+  { name: 'serve', summary: 'run the API (and configured flow collectors); applies migrations first', load: () => import('./serve.command.js') },
+  { name: 'migrate', summary: 'apply pending database migrations (or create one: migrate create <name>)', load: () => import('./migrate.command.js') },
+];

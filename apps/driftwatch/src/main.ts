@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { CliError, type CliIo } from './cli.js';
+import { commands } from './commands/index.js';
+import { version } from './version.js';
+
+const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    `driftwatch ${version}: checks live Kubernetes traffic against the NetworkPolicies declared in Git`,
+    '',
+    'usage: driftwatch <command> [options]',
+    '',
+    'commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `driftwatch <command> --help` for the options of one command.',
+    '',
+  ].join('\n');
+}
+
+/** Runs the CLI and resolves to the exit code. Errors the user can act on are printed as one line. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout(`${version}\n`);
+    return 0;
+  }
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
+    io.stderr(`driftwatch: unknown command ${JSON.stringify(name)}; run \`driftwatch --help\` for the list\n`);
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(command.usage.endsWith('\n') ? command.usage : `${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr(`driftwatch ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}

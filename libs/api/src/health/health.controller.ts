@@ -1,0 +1,27 @@
+import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { DatabaseHealthRepository } from '@driftwatch/persistence';
+import { APP_VERSION } from '../tokens.js';
+
+/** Health of one Driftwatch process, unauthenticated. */
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  database: 'up' | 'down';
+  version: string;
+}
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly database: DatabaseHealthRepository,
+    @Inject(APP_VERSION) private readonly version: string,
+  ) {}
+
+  /** 200 with status ok when the database answers; 503 with the same shape, status degraded, when it does not. */
+  @Get()
+  async health(): Promise<HealthReport> {
+    const up = await this.database.isUp();
+    const report: HealthReport = { status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down', version: this.version };
+    if (!up) throw new HttpException(report, HttpStatus.SERVICE_UNAVAILABLE);
+    return report;
+  }
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+const logLevels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+function isPostgresUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+}
+
+const postgresUrl = z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host');
+
+const port = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number')
+  .min(1, 'must be from 1 to 65535')
+  .max(65535, 'must be from 1 to 65535');
+
+/**
+ * Every environment variable Driftwatch reads, with its default. Keep README.md's configuration table in step.
+ */
+export const configSchema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_PROBE_URL: postgresUrl.default('postgresql://postgres@127.0.0.1:5432/postgres'),
+  DATABASE_NAME: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case Postgres identifier')
+    .default('driftwatch'),
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be from 0 to 65535 (0 = any free port)')
+    .max(65535, 'must be from 0 to 65535 (0 = any free port)')
+    .default(8080),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
+});
+
+/** The validated, frozen configuration. */
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type LogLevel = (typeof logLevels)[number];
+
+/** Raised when one or more variables are invalid; `problems` holds one line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n${problems.join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once. Empty strings count as unset. Reports every invalid variable at once.
+ * @param env defaults to process.env; tests pass their own.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(configSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value.trim();
+  }
+  const result = configSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const shown = name in input ? ` (got ${JSON.stringify(redact(name, input[name] ?? ''))})` : '';
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError([...new Set(problems)]);
+  }
+  return Object.freeze(result.data);
+}
+
+/** Hides a password inside a URL so that config errors never print secrets. */
+export function redact(name: string, value: string): string {
+  if (!name.endsWith('_URL')) return value;
+  return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,1 @@
+export { ConfigError, loadConfig, redact, type Config, type LogLevel } from './config.js';

@@ -1,0 +1,124 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyMigrations, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
+import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
+
+const serverUrl = inject('serverUrl');
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('applyMigrations on an empty database', () => {
+  const name = `driftwatch_migrate_${randomBytes(4).toString('hex')}`;
+  const url = withDatabase(serverUrl, name);
+  beforeAll(() => ensureDatabase(serverUrl, name));
+  afterAll(() => dropDatabase(serverUrl, name));
+
+  it('applies every migration, records it as Prisma does, and a second run applies nothing', async () => {
+    const folders = readMigrationFolders();
+    expect(folders.length).toBeGreaterThan(0);
+    expect(await applyMigrations(url)).toEqual(folders.map((f) => f.name));
+
+    const recorded = await query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+      url,
+      'select migration_name, checksum, finished_at, rolled_back_at from _prisma_migrations order by migration_name',
+    );
+    expect(recorded.map((r) => r.migration_name)).toEqual(folders.map((f) => f.name));
+    for (const [i, row] of recorded.entries()) {
+      expect(row.checksum).toBe(folders[i]?.checksum);
+      expect(row.finished_at).toBeInstanceOf(Date);
+      expect(row.rolled_back_at).toBeNull();
+    }
+    expect(await applyMigrations(url)).toEqual([]);
+  });
+
+  it('creates the core tables', async () => {
+    const tables = await query<{ relname: string }>(
+      url,
+      `select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition order by 1`,
+    );
+    expect(tables.map((t) => t.relname)).toEqual([
+      '_prisma_migrations',
+      'alert_events',
+      'alerts',
+      'api_keys',
+      'audit_log',
+      'collector_state',
+      'evidence_flows',
+      'flow_records',
+      'policy_revisions',
+      'webhook_deliveries',
+      'webhooks',
+    ]);
+  });
+});
+
+describe('time partitions of flow records', () => {
+  const url = inject('databaseUrl');
+  const insert = `insert into flow_records (direction, observed, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
+                  values ('egress', 'forwarded', 'TCP', 'hubble', 'allowed', $1, $1, $1, $1, 1) returning tableoid::regclass::text as part`;
+
+  it('routes today\'s rows to a daily partition and very old rows to the default partition', async () => {
+    const now = new Date();
+    const day = now.toISOString().slice(0, 10).replaceAll('-', '');
+    const [today] = await query<{ part: string }>(url, insert, [now]);
+    expect(today?.part).toBe(`flow_records_p${day}`);
+    const [old] = await query<{ part: string }>(url, insert, [new Date('2001-01-01T00:00:00Z')]);
+    expect(old?.part).toBe('flow_records_default');
+  });
+
+  it('creates further partitions idempotently', async () => {
+    const [first] = await query<{ n: number }>(url, `select driftwatch_ensure_partitions('flow_records', '2030-01-01', 3) as n`);
+    const [again] = await query<{ n: number }>(url, `select driftwatch_ensure_partitions('flow_records', '2030-01-01', 3) as n`);
+    expect([first?.n, again?.n]).toEqual([3, 0]);
+  });
+});
+
+describe('a failing migration', () => {
+  const name = `driftwatch_migrate_bad_${randomBytes(4).toString('hex')}`;
+  const url = withDatabase(serverUrl, name);
+  const dir = mkdtempSync(join(tmpdir(), 'driftwatch-migrations-'));
+  beforeAll(async () => {
+    await ensureDatabase(serverUrl, name);
+    cpSync(defaultMigrationsDir, dir, { recursive: true });
+    const bad = join(dir, '29990101000000_broken');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'migration.sql'), 'CREATE TABLE "half_written" ("id" INTEGER);\nSELECT * FROM "no_such_table";\n');
+  });
+  afterAll(async () => {
+    await dropDatabase(serverUrl, name);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails naming the migration and leaves nothing of it behind', async () => {
+    await expect(applyMigrations(url, { migrationsDir: dir })).rejects.toThrow(/29990101000000_broken[\s\S]*no_such_table|no_such_table[\s\S]*29990101000000_broken/);
+    const half = await query(url, `select to_regclass('public.half_written') as t`);
+    expect(half[0]).toEqual({ t: null });
+    const recorded = await query<{ migration_name: string; finished_at: Date | null }>(
+      url,
+      'select migration_name, finished_at from _prisma_migrations order by migration_name',
+    );
+    expect(recorded.at(-1)).toMatchObject({ migration_name: '29990101000000_broken', finished_at: null });
+    expect(readdirSync(dir)).toContain('29990101000000_broken');
+  });
+});
+
+describe('migration files', () => {
+  it('checksums are the sha256 of migration.sql', () => {
+    for (const folder of readMigrationFolders()) {
+      expect(folder.checksum).toBe(createHash('sha256').update(folder.sql).digest('hex'));
+    }
+  });
+});
