@@ -17,6 +17,5 @@ export async function createApp(options: AppOptions & { logLevel: LogLevel }): P
     abortOnError: false,
   });
   app.setGlobalPrefix('api/v1');
-  app.enableShutdownHooks();
   return app;
 }

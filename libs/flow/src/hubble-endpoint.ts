@@ -39,9 +39,9 @@ function identityKind(identity: number | undefined): EndpointKind {
 function workloadOf(list: readonly Rec[] | undefined, podName: string | undefined, path: string): Workload | undefined {
   const first = list?.[0];
   if (first !== undefined) {
-    const name = optNonEmptyStr(first['name'], `${path}.workloads[0].name`);
+    const name = optNonEmptyStr(first['name'], path, 'workloads[0].name');
     if (name !== undefined) {
-      return { name, kind: optNonEmptyStr(first['kind'], `${path}.workloads[0].kind`), inferred: false };
+      return { name, kind: optNonEmptyStr(first['kind'], path, 'workloads[0].kind'), inferred: false };
     }
   }
   return podName === undefined ? undefined : inferWorkload(podName);
@@ -51,9 +51,9 @@ function workloadOf(list: readonly Rec[] | undefined, podName: string | undefine
 export function hubbleService(value: unknown, path: string): EndpointService | undefined {
   const rec = optRec(value, path);
   if (rec === undefined) return undefined;
-  const name = optNonEmptyStr(rec['name'], `${path}.name`);
+  const name = optNonEmptyStr(rec['name'], path, 'name');
   if (name === undefined) return undefined;
-  return { name, namespace: optNonEmptyStr(rec['namespace'], `${path}.namespace`), port: undefined, portName: undefined };
+  return { name, namespace: optNonEmptyStr(rec['namespace'], path, 'namespace'), port: undefined, portName: undefined };
 }
 
 /**
@@ -81,14 +81,14 @@ export function hubbleEndpoint(
   if (rec === undefined) {
     parsed = parseCiliumLabelsUncached(undefined);
   } else {
-    identity = optInt(rec['identity'], `${path}.identity`);
-    const labelList = optStrList(rec['labels'], `${path}.labels`);
+    identity = optInt(rec['identity'], path, 'identity');
+    const labelList = optStrList(rec['labels'], path, 'labels');
     parsed = cache === undefined ? parseCiliumLabelsUncached(labelList) : cache.get(identity, labelList);
-    namespace = optNonEmptyStr(rec['namespace'], `${path}.namespace`);
-    podName = optNonEmptyStr(field(rec, 'pod_name', 'podName'), `${path}.pod_name`);
-    workloads = optRecList(rec['workloads'], `${path}.workloads`);
-    cluster = optNonEmptyStr(field(rec, 'cluster_name', 'clusterName'), `${path}.cluster_name`);
-    endpointId = optInt(rec['ID'] ?? rec['id'], `${path}.ID`);
+    namespace = optNonEmptyStr(rec['namespace'], path, 'namespace');
+    podName = optNonEmptyStr(field(rec, 'pod_name', 'podName'), path, 'pod_name');
+    workloads = optRecList(rec['workloads'], path, 'workloads');
+    cluster = optNonEmptyStr(field(rec, 'cluster_name', 'clusterName'), path, 'cluster_name');
+    endpointId = optInt(rec['ID'] ?? rec['id'], path, 'ID');
   }
   namespace ??= parsed.namespace;
   let kind: EndpointKind;
@@ -105,12 +105,12 @@ export function hubbleEndpoint(
     namespaceLabels: isPod ? parsed.namespaceLabels : undefined,
     ip,
     identity: identity === 0 ? undefined : identity,
+    endpointId: endpointId === 0 ? undefined : endpointId,
     reserved: parsed.reserved,
     cidr: parsed.cidr,
     dnsNames: dnsNames ?? NO_STRINGS,
     cluster: cluster ?? parsed.cluster,
     service,
     reportedName: undefined,
-    endpointId: endpointId === 0 ? undefined : endpointId,
   };
 }

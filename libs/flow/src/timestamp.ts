@@ -4,7 +4,7 @@
  * `longs: String`), and Unix seconds (Calico). Parsed by hand: `Date.parse` misreads fractions longer than
  * 9 digits and is slower than this on the hot path.
  */
-import { FieldError, isRec } from './field-reader.js';
+import { FieldError, isRec, joinPath } from './field-reader.js';
 
 function digits(text: string, from: number, count: number): number {
   let n = 0;
@@ -74,12 +74,12 @@ export function parseRfc3339(text: string): number | undefined {
  * milliseconds. The caller keeps the string itself when it wants the original text. Throws
  * {@link FieldError} for anything else.
  */
-export function optTimestampMs(value: unknown, path: string): number | undefined {
+export function optTimestampMs(value: unknown, path: string, sub?: string): number | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') {
     const ms = parseRfc3339(value);
     if (ms === undefined) {
-      throw new FieldError('invalid_field', path, `${path} must be an RFC 3339 time, got ${JSON.stringify(value.slice(0, 40))}`);
+      throw new FieldError('invalid_field', joinPath(path, sub), `${joinPath(path, sub)} must be an RFC 3339 time, got ${JSON.stringify(value.slice(0, 40))}`);
     }
     return ms;
   }
@@ -95,5 +95,5 @@ export function optTimestampMs(value: unknown, path: string): number | undefined
       return seconds * 1000 + Math.floor(nanos / 1e6);
     }
   }
-  throw new FieldError('invalid_field', path, `${path} must be an RFC 3339 string or {seconds, nanos}`);
+  throw new FieldError('invalid_field', joinPath(path, sub), `${joinPath(path, sub)} must be an RFC 3339 string or {seconds, nanos}`);
 }

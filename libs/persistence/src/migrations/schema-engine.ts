@@ -26,9 +26,19 @@ const Wasm = (globalThis as unknown as { WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: Record<string, unknown>) => { exports: Record<string, unknown> };
 } }).WebAssembly;
-let engineModule: Promise<{ SchemaEngine: { new: (...args: unknown[]) => Promise<WasmSchemaEngine> } }> | undefined;
+type EngineModule = { SchemaEngine: { new: (...args: unknown[]) => Promise<WasmSchemaEngine> } };
 
-async function loadEngineModule() {
+/**
+ * One instantiation per process: the runtime module is shared by every importer (vitest loads this file once
+ * per project), and a second `__wbg_set_wasm` would swap the memory under engines already running.
+ */
+const engineModuleKey = Symbol.for('driftwatch.prisma-schema-engine-wasm');
+function engineModule(): Promise<EngineModule> {
+  const store = globalThis as unknown as Record<symbol, Promise<EngineModule> | undefined>;
+  return (store[engineModuleKey] ??= loadEngineModule());
+}
+
+async function loadEngineModule(): Promise<EngineModule> {
   const runtimePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
   const runtime = (await import('@prisma/schema-engine-wasm/schema_engine_bg')) as Record<string, unknown> & {
     __wbg_set_wasm: (exports: unknown) => void;
@@ -43,7 +53,7 @@ async function loadEngineModule() {
       lastPanic = message;
     },
   };
-  return runtime as unknown as { SchemaEngine: { new: (...args: unknown[]) => Promise<WasmSchemaEngine> } };
+  return runtime as unknown as EngineModule;
 }
 let lastPanic: string | undefined;
 
@@ -160,8 +170,7 @@ export async function withSchemaEngine<T>(
   schema: { path: string; text: string },
   work: (engine: WasmSchemaEngine) => Promise<T>,
 ): Promise<T> {
-  engineModule ??= loadEngineModule();
-  const { SchemaEngine } = await engineModule;
+  const { SchemaEngine } = await engineModule();
   const shadowDatabases: string[] = [];
   const opened: { dispose(): Promise<void> }[] = [];
   const adapter = bindMigrationAwareSqlAdapterFactory(

@@ -34,17 +34,26 @@ export class ObjectReader {
   readonly problems: Problem[] = [];
   readonly notes: Note[] = [];
 
+  /** `prefix` locates the object inside its document, for example `items[3]` for an item of a List. */
   constructor(
     readonly file: string,
     readonly document: number,
+    readonly prefix = '',
   ) {}
 
   problem(path: string, code: ProblemCode, message: string): void {
-    this.problems.push({ file: this.file, document: this.document, path, code, message });
+    const at = this.locate(path);
+    if (this.problems.some((p) => p.path === at && p.code === code)) return;
+    this.problems.push({ file: this.file, document: this.document, path: at, code, message });
   }
 
   note(path: string, code: NoteCode, message: string): void {
-    this.notes.push({ file: this.file, document: this.document, path, code, message });
+    this.notes.push({ file: this.file, document: this.document, path: this.locate(path), code, message });
+  }
+
+  private locate(path: string): string {
+    if (this.prefix === '') return path;
+    return path === '' ? this.prefix : `${this.prefix}.${path}`;
   }
 
   /** An optional object field: undefined when absent or null, and when of the wrong type (after a problem). */

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 
 const [file, ...rest] = process.argv.slice(2);
 if (!file) {
-  process.stderr.write('usage: node bin/run-ts.js <file.ts> [args...]\n');
+  process.stderr.write('usage: node tools/run-ts.js <file.ts> [args...]\n');
   process.exit(2);
 }
 process.env.SWC_NODE_PROJECT ??= join(dirname(import.meta.dirname), 'tsconfig.json');

@@ -1,0 +1,181 @@
+import { formatIp, parseIp } from '../cidr.js';
+import type { Decision, Endpoint, PodEndpoint } from '../decision.js';
+import type { Labels, Namespace, NetworkPolicy, PodKind, PodTemplate } from '../model.js';
+import { compareText, compilePolicies, protocolIndex } from './compiled-policy.js';
+import { DecisionCache, type CacheStats } from './decision-cache.js';
+import { Evaluator, INVALID_PORT, UNSUPPORTED_PROTOCOL } from './evaluate.js';
+import { IdentityTable } from './identity.js';
+
+/** What a revision declares: its policies and the inventory their selectors and named ports refer to. */
+export interface RevisionInput {
+  readonly policies: readonly NetworkPolicy[];
+  readonly namespaces?: readonly Namespace[];
+  readonly pods?: readonly PodTemplate[];
+}
+
+export interface CompileOptions {
+  /** Stamped on every decision. */
+  readonly revision?: string | number;
+  /** Cache decisions (default true). Turning it off is for comparisons and tests. */
+  readonly cache?: boolean;
+  /** Entries after which the decision cache starts over (default 1,000,000). */
+  readonly cacheLimit?: number;
+}
+
+/**
+ * An immutable, compiled policy revision: evaluates connections and answers inventory lookups.
+ * Evaluation is lookups over data compiled once; decisions are cached per (source identity, destination
+ * identity, port, protocol), where an identity is the namespace with its labels plus the pod's labels (and,
+ * when the revision uses them, which ipBlocks its address falls in and its named ports).
+ */
+export interface PolicySnapshot {
+  readonly revision: string | number | undefined;
+  /** Policies in canonical order (namespace, then name): the order decisions consider them in. */
+  readonly policies: readonly NetworkPolicy[];
+  readonly namespaces: readonly Namespace[];
+  readonly pods: readonly PodTemplate[];
+  /**
+   * The declared verdict for a connection from `source` to `destination` on `port`/`protocol`, with both halves
+   * and their provenance. Never throws: a port outside 0–65535 or a protocol other than TCP/UDP/SCTP is reported
+   * as an issue (`invalid_port`, `unsupported_protocol`) and matches only rules that list no ports.
+   */
+  evaluate(source: Endpoint, destination: Endpoint, port: number, protocol: string): Decision;
+  /** Labels of a namespace the revision declares (with `kubernetes.io/metadata.name`), or undefined. */
+  namespaceLabels(namespace: string): Labels | undefined;
+  /** A Pod by name, else a workload by name (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob). */
+  findPod(namespace: string, name: string, kind?: PodKind): PodTemplate | undefined;
+  /** The Pod that reports this address in `status.podIP(s)`. */
+  podByIp(ip: string): PodTemplate | undefined;
+  /**
+   * A ready-made endpoint for a pod or workload of the inventory: its labels, its namespace's labels (when the
+   * revision declares the namespace), its first IP and its named ports. The same frozen object is returned on
+   * every call, which keeps repeated evaluations on the cheapest path.
+   */
+  endpoint(namespace: string, name: string, kind?: PodKind): PodEndpoint | undefined;
+  cacheStats(): CacheStats;
+}
+
+const KIND_ORDER: readonly PodKind[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'];
+
+/**
+ * Compiles a revision into an immutable snapshot. Policies are put in canonical order, selectors interned and
+ * ipBlocks parsed once; input that did not come through `loadManifests` is trusted to be valid (an ipBlock that
+ * does not parse matches nothing). Never throws on the content of policies.
+ */
+export function compileRevision(input: RevisionInput, options: CompileOptions = {}): PolicySnapshot {
+  return new CompiledSnapshot(input, options);
+}
+
+class CompiledSnapshot implements PolicySnapshot {
+  readonly revision: string | number | undefined;
+  readonly policies: readonly NetworkPolicy[];
+  readonly namespaces: readonly Namespace[];
+  readonly pods: readonly PodTemplate[];
+  private readonly namespaceIndex = new Map<string, Namespace>();
+  private readonly podIndex = new Map<string, PodTemplate[]>();
+  private readonly ipIndex = new Map<string, PodTemplate>();
+  private readonly endpoints = new Map<PodTemplate, PodEndpoint>();
+  private readonly identities: IdentityTable;
+  private readonly evaluator: Evaluator;
+  private readonly cache: DecisionCache | undefined;
+
+  constructor(input: RevisionInput, options: CompileOptions) {
+    this.revision = options.revision;
+    const compiled = compilePolicies(input.policies);
+    this.policies = Object.freeze(compiled.sorted);
+    this.namespaces = Object.freeze([...(input.namespaces ?? [])]);
+    this.pods = Object.freeze([...(input.pods ?? [])]);
+    for (const ns of this.namespaces) if (!this.namespaceIndex.has(ns.name)) this.namespaceIndex.set(ns.name, ns);
+    for (const pod of this.pods) {
+      const key = `${pod.namespace}/${pod.name}`;
+      const list = this.podIndex.get(key);
+      if (list) list.push(pod);
+      else this.podIndex.set(key, [pod]);
+      if (pod.kind !== 'Pod') continue;
+      for (const ip of pod.ips) {
+        const canonical = canonicalIp(ip);
+        if (canonical !== undefined && !this.ipIndex.has(canonical)) this.ipIndex.set(canonical, pod);
+      }
+    }
+    for (const list of this.podIndex.values()) {
+      list.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.name, b.name));
+    }
+    this.identities = new IdentityTable(compiled.blocks, (ns) => this.namespaceIndex.get(ns)?.labels, compiled.namedPorts);
+    this.evaluator = new Evaluator(compiled.byNamespace, compiled.selectors.size);
+    this.cache = options.cache === false ? undefined : new DecisionCache(options.cacheLimit ?? 1_000_000);
+  }
+
+  evaluate(source: Endpoint, destination: Endpoint, port: number, protocol: string): Decision {
+    const src = this.identities.resolve(source);
+    const dst = this.identities.resolve(destination);
+    const proto = protocolIndex(protocol);
+    const validPort = Number.isInteger(port) && port >= 0 && port <= 65535;
+    let core;
+    if (this.cache !== undefined && validPort && proto < 3) {
+      const key = DecisionCache.key(dst.identity.id, port, proto);
+      core = this.cache.get(src.identity.id, key);
+      if (core === undefined) {
+        core = this.evaluator.decide(src.identity, dst.identity, port, proto, 0);
+        this.cache.set(src.identity.id, key, core);
+      }
+    } else {
+      const issues = (validPort ? 0 : INVALID_PORT) | (proto < 3 ? 0 : UNSUPPORTED_PROTOCOL);
+      core = this.evaluator.decide(src.identity, dst.identity, validPort ? port : -1, proto, issues);
+    }
+    return {
+      verdict: core.verdict,
+      source: src.summary,
+      destination: dst.summary,
+      port,
+      protocol,
+      egress: core.egress,
+      ingress: core.ingress,
+      issues: core.issues,
+      revision: this.revision,
+    };
+  }
+
+  namespaceLabels(namespace: string): Labels | undefined {
+    return this.namespaceIndex.get(namespace)?.labels;
+  }
+
+  findPod(namespace: string, name: string, kind?: PodKind): PodTemplate | undefined {
+    const list = this.podIndex.get(`${namespace}/${name}`);
+    return kind === undefined ? list?.[0] : list?.find((p) => p.kind === kind);
+  }
+
+  podByIp(ip: string): PodTemplate | undefined {
+    const canonical = canonicalIp(ip);
+    return canonical === undefined ? undefined : this.ipIndex.get(canonical);
+  }
+
+  endpoint(namespace: string, name: string, kind?: PodKind): PodEndpoint | undefined {
+    const pod = this.findPod(namespace, name, kind);
+    if (pod === undefined) return undefined;
+    let endpoint = this.endpoints.get(pod);
+    if (endpoint === undefined) {
+      const namespaceLabels = this.namespaceLabels(pod.namespace);
+      const ip = pod.ips[0];
+      endpoint = Object.freeze({
+        kind: 'pod',
+        namespace: pod.namespace,
+        name: pod.name,
+        labels: pod.labels,
+        ...(namespaceLabels !== undefined && { namespaceLabels }),
+        ...(ip !== undefined && { ip }),
+        namedPorts: pod.namedPorts,
+      });
+      this.endpoints.set(pod, endpoint);
+    }
+    return endpoint;
+  }
+
+  cacheStats(): CacheStats {
+    return this.cache?.stats() ?? { entries: 0, hits: 0, misses: 0 };
+  }
+}
+
+function canonicalIp(ip: string): string | undefined {
+  const parsed = parseIp(ip);
+  return parsed && formatIp(parsed);
+}

@@ -1,0 +1,205 @@
+import { parseIp } from '../cidr.js';
+import type { Endpoint, EndpointSummary, HalfDecision, PolicyRef } from '../decision.js';
+import type { Labels, NamedPort } from '../model.js';
+import { NAMESPACE_NAME_LABEL } from '../load/decode-inventory.js';
+import { blockContains, type CompiledBlock, type CompiledPolicy } from './compiled-policy.js';
+
+export const IP_NONE = 0;
+export const IP_VALID = 1;
+export const IP_INVALID = 2;
+
+/** The set of ipBlocks an address falls in. Endpoints whose addresses fall in the same blocks share decisions. */
+export interface IpClass {
+  readonly id: number;
+  readonly state: number;
+  /** 1 at the index of every ipBlock of the revision that contains the address. */
+  readonly blocks: Uint8Array;
+}
+
+/** A namespace with one label set; selector results against it are memoized. */
+export class NamespaceIdentity {
+  memo: Int8Array | undefined;
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    readonly labels: ReadonlyMap<string, string>,
+    /** True when the labels are the assumed `kubernetes.io/metadata.name=<name>` only. */
+    readonly assumed: boolean,
+  ) {}
+}
+
+/** The policies that select a pod for one direction, with the halves that explain a decision for it. */
+export interface PolicySelection {
+  readonly policies: readonly CompiledPolicy[];
+  readonly refs: readonly PolicyRef[];
+  /** Whether any policy of the namespace has this direction, so that the pod's labels mattered. */
+  readonly consultsLabels: boolean;
+  /** Half decisions made for this selection (keyed by the RuleMatch, or by the selection for deny), shared. */
+  readonly halves: Map<object, HalfDecision>;
+}
+
+/**
+ * Everything a decision may depend on about one endpoint: namespace and its labels, pod labels, which ipBlocks
+ * its address falls in, and its named ports. Interned to a small integer per revision; decisions are cached by it.
+ */
+export class Identity {
+  memo: Int8Array | undefined;
+  ingress: PolicySelection | undefined;
+  egress: PolicySelection | undefined;
+  constructor(
+    readonly id: number,
+    readonly external: boolean,
+    readonly namespace: string,
+    readonly ns: NamespaceIdentity | undefined,
+    readonly labels: ReadonlyMap<string, string>,
+    readonly labelsKnown: boolean,
+    readonly ipClass: IpClass,
+    readonly namedPorts: readonly NamedPort[] | undefined,
+  ) {}
+}
+
+export interface EndpointInfo {
+  readonly identity: Identity;
+  readonly summary: EndpointSummary;
+}
+
+const IP_CLASS_CACHE_LIMIT = 100_000;
+const EMPTY = new Uint8Array(0);
+
+function canonicalLabels(labels: Labels): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * Turns endpoint objects into identities. The work (sorting labels, classifying the address) happens once per
+ * endpoint object, found again through a WeakMap; label objects shared between endpoints are canonicalized once.
+ */
+export class IdentityTable {
+  private readonly byEndpoint = new WeakMap<Endpoint, EndpointInfo>();
+  private readonly labelKeys = new WeakMap<Labels, string>();
+  private readonly byKey = new Map<string, Identity>();
+  private readonly namespaces = new Map<string, NamespaceIdentity>();
+  private readonly ipClassesByIp = new Map<string, IpClass>();
+  private readonly ipClassesByKey = new Map<string, IpClass>();
+  private readonly none: IpClass;
+  private readonly invalid: IpClass;
+  private readonly outsideEveryBlock: IpClass;
+
+  constructor(
+    private readonly blocks: readonly CompiledBlock[],
+    private readonly knownNamespaceLabels: (namespace: string) => Labels | undefined,
+    private readonly usesNamedPorts: boolean,
+  ) {
+    this.none = { id: 0, state: IP_NONE, blocks: new Uint8Array(blocks.length) };
+    this.invalid = { id: 1, state: IP_INVALID, blocks: new Uint8Array(blocks.length) };
+    this.outsideEveryBlock = this.internIpClass(new Uint8Array(blocks.length));
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  resolve(endpoint: Endpoint): EndpointInfo {
+    let info = this.byEndpoint.get(endpoint);
+    if (info === undefined) {
+      info = endpoint.kind === 'external' ? this.external(endpoint.ip) : this.pod(endpoint);
+      this.byEndpoint.set(endpoint, info);
+    }
+    return info;
+  }
+
+  private external(ip: string): EndpointInfo {
+    const ipClass = this.ipClass(ip);
+    const identity = this.intern(`e\u0000${ipClass.id}`, (id) => new Identity(id, true, '', undefined, new Map(), true, ipClass, undefined));
+    return { identity, summary: { kind: 'external', ip } };
+  }
+
+  private pod(endpoint: Extract<Endpoint, { kind: 'pod' }>): EndpointInfo {
+    const ns = this.namespace(endpoint.namespace, endpoint.namespaceLabels);
+    const labels = endpoint.labels;
+    const labelsKey = labels === undefined ? '?' : this.labelKey(labels);
+    const ipClass = endpoint.ip === undefined ? this.none : this.ipClass(endpoint.ip);
+    const namedPorts = this.usesNamedPorts ? endpoint.namedPorts : undefined;
+    const portsKey = !this.usesNamedPorts ? '' : namedPorts === undefined ? '?' : canonicalPorts(namedPorts);
+    const key = `p\u0000${ns.id}\u0000${labelsKey}\u0000${ipClass.id}\u0000${portsKey}`;
+    const identity = this.intern(
+      key,
+      (id) =>
+        new Identity(id, false, endpoint.namespace, ns, new Map(Object.entries(labels ?? {})), labels !== undefined, ipClass, namedPorts),
+    );
+    const summary: EndpointSummary = {
+      kind: 'pod',
+      namespace: endpoint.namespace,
+      ...(endpoint.name !== undefined && { name: endpoint.name }),
+      ...(labels !== undefined && { labels }),
+      ...(endpoint.ip !== undefined && { ip: endpoint.ip }),
+    };
+    return { identity, summary };
+  }
+
+  private intern(key: string, create: (id: number) => Identity): Identity {
+    let identity = this.byKey.get(key);
+    if (identity === undefined) {
+      identity = create(this.byKey.size);
+      this.byKey.set(key, identity);
+    }
+    return identity;
+  }
+
+  private labelKey(labels: Labels): string {
+    let key = this.labelKeys.get(labels);
+    if (key === undefined) {
+      key = canonicalLabels(labels);
+      this.labelKeys.set(labels, key);
+    }
+    return key;
+  }
+
+  /** Labels from the endpoint, else from the revision's Namespace objects, else assumed (and flagged). */
+  private namespace(name: string, given: Labels | undefined): NamespaceIdentity {
+    const known = given ?? this.knownNamespaceLabels(name);
+    const assumed = known === undefined;
+    const labels: Labels = known?.[NAMESPACE_NAME_LABEL] !== undefined ? known : { ...known, [NAMESPACE_NAME_LABEL]: name };
+    const key = `${name}\u0000${assumed ? '?' : this.labelKey(labels)}`;
+    let ns = this.namespaces.get(key);
+    if (ns === undefined) {
+      ns = new NamespaceIdentity(this.namespaces.size, name, new Map(Object.entries(labels)), assumed);
+      this.namespaces.set(key, ns);
+    }
+    return ns;
+  }
+
+  private ipClass(ip: string): IpClass {
+    if (this.blocks.length === 0) return this.outsideEveryBlock;
+    let ipClass = this.ipClassesByIp.get(ip);
+    if (ipClass === undefined) {
+      const address = parseIp(ip);
+      if (address === undefined) {
+        ipClass = this.invalid;
+      } else {
+        const matches = new Uint8Array(this.blocks.length);
+        this.blocks.forEach((block, i) => {
+          if (blockContains(block, address)) matches[i] = 1;
+        });
+        ipClass = this.internIpClass(matches);
+      }
+      if (this.ipClassesByIp.size >= IP_CLASS_CACHE_LIMIT) this.ipClassesByIp.clear();
+      this.ipClassesByIp.set(ip, ipClass);
+    }
+    return ipClass;
+  }
+
+  private internIpClass(matches: Uint8Array): IpClass {
+    const key = matches.length === 0 ? '' : matches.join('');
+    let ipClass = this.ipClassesByKey.get(key);
+    if (ipClass === undefined) {
+      ipClass = { id: this.ipClassesByKey.size + 2, state: IP_VALID, blocks: matches.length === 0 ? EMPTY : matches };
+      this.ipClassesByKey.set(key, ipClass);
+    }
+    return ipClass;
+  }
+}
+
+function canonicalPorts(ports: readonly NamedPort[]): string {
+  return JSON.stringify(ports.map((p) => [p.name, p.protocol, p.port]).sort((a, b) => (String(a) < String(b) ? -1 : 1)));
+}

@@ -1,0 +1,133 @@
+import type { Namespace, NetworkPolicy, Origin, PodKind, PodTemplate } from '../model.js';
+import type { Note, Problem } from '../problems.js';
+import { decodeNamespace, decodePodTemplate } from './decode-inventory.js';
+import { decodeNetworkPolicy } from './decode-policy.js';
+import { parseSources, type ManifestSource, type ParsedDocument } from './parse-sources.js';
+import { child, get, isObject, ObjectReader } from './reader.js';
+
+/** What a set of manifests declares, ready for `compileRevision`, with everything that was rejected or skipped. */
+export interface LoadResult {
+  readonly policies: readonly NetworkPolicy[];
+  readonly namespaces: readonly Namespace[];
+  /** Pods and the pod templates of workloads. */
+  readonly pods: readonly PodTemplate[];
+  /** Objects that were rejected, each with file, document, field path, code and message. */
+  readonly problems: readonly Problem[];
+  /** Skipped kinds, defaulted namespaces, non-canonical CIDRs. */
+  readonly notes: readonly Note[];
+}
+
+const POD_KINDS: Readonly<Record<PodKind, readonly string[]>> = {
+  Pod: ['v1'],
+  Deployment: ['apps/v1'],
+  StatefulSet: ['apps/v1'],
+  DaemonSet: ['apps/v1'],
+  ReplicaSet: ['apps/v1'],
+  Job: ['batch/v1'],
+  CronJob: ['batch/v1', 'batch/v1beta1'],
+};
+
+function isPodKind(kind: string): kind is PodKind {
+  return Object.hasOwn(POD_KINDS, kind);
+}
+
+class Collector {
+  readonly policies: NetworkPolicy[] = [];
+  readonly namespaces: Namespace[] = [];
+  readonly pods: PodTemplate[] = [];
+  readonly problems: Problem[] = [];
+  readonly notes: Note[] = [];
+  private readonly seen = new Map<string, Origin>();
+
+  /** Keeps the object only when its reader found no problem, and only the first object of a kind and name. */
+  commit<T extends { readonly origin?: Origin }>(reader: ObjectReader, key: (value: T) => string, value: T | undefined, into: T[]): void {
+    if (reader.problems.length > 0 || value === undefined) {
+      this.problems.push(...reader.problems);
+      return;
+    }
+    const id = key(value);
+    const first = this.seen.get(id);
+    if (first) {
+      this.problems.push({
+        file: reader.file,
+        document: reader.document,
+        path: reader.prefix,
+        code: 'duplicate_object',
+        message: `${id} is already defined in ${first.file}:${first.document}; this definition is ignored`,
+      });
+      return;
+    }
+    this.seen.set(id, { file: reader.file, document: reader.document });
+    this.notes.push(...reader.notes);
+    into.push(value);
+  }
+}
+
+/**
+ * Parses and validates manifest texts (YAML, multi-document, or JSON; `List` kinds included) and keeps the
+ * NetworkPolicies (networking.k8s.io/v1), Namespaces, Pods and workloads (Deployment, StatefulSet, DaemonSet,
+ * ReplicaSet, Job, CronJob). Other kinds are skipped with a note. An object with any problem is dropped as a whole,
+ * never half-applied; everything else still loads. Never throws on bad input.
+ */
+export function loadManifests(sources: readonly ManifestSource[]): LoadResult {
+  const { documents, problems } = parseSources(sources);
+  return loadDocuments(documents, problems);
+}
+
+/** The second half of `loadManifests`, for objects that are already parsed (the conformance runner's policies). */
+export function loadDocuments(documents: readonly ParsedDocument[], parseProblems: readonly Problem[] = []): LoadResult {
+  const out = new Collector();
+  out.problems.push(...parseProblems);
+  for (const { file, document, value } of documents) decodeObject(out, value, file, document, '', undefined);
+  const { policies, namespaces, pods, problems, notes } = out;
+  return { policies, namespaces, pods, problems, notes };
+}
+
+function decodeObject(out: Collector, value: unknown, file: string, document: number, prefix: string, defaults: { kind: string; apiVersion: string } | undefined): void {
+  const reader = new ObjectReader(file, document, prefix);
+  if (!isObject(value)) {
+    reader.problem('', 'invalid_document', 'must be a Kubernetes object (a map with apiVersion, kind and metadata)');
+    out.problems.push(...reader.problems);
+    return;
+  }
+  const kind = reader.string(get(value, 'kind'), 'kind') ?? defaults?.kind;
+  const apiVersion = reader.string(get(value, 'apiVersion'), 'apiVersion') ?? defaults?.apiVersion;
+  if (!kind) reader.problem('kind', 'missing_field', 'is required');
+  if (!apiVersion) reader.problem('apiVersion', 'missing_field', 'is required');
+  if (!kind || !apiVersion) {
+    out.problems.push(...reader.problems);
+    return;
+  }
+  const origin: Origin = { file, document };
+  const name = (() => {
+    const meta = get(value, 'metadata');
+    const text = isObject(meta) ? get(meta, 'name') : undefined;
+    return typeof text === 'string' ? ` "${text}"` : '';
+  })();
+  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(get(value, 'items')))) {
+    const itemDefaults = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion };
+    reader.list(get(value, 'items'), 'items').forEach((item, i) => {
+      decodeObject(out, item, file, document, child(prefix, `items[${i}]`), itemDefaults);
+    });
+    out.problems.push(...reader.problems);
+    return;
+  }
+  const skip = (code: 'skipped_kind' | 'unsupported_api_version', message: string) => {
+    reader.note('', code, message);
+    out.notes.push(...reader.notes);
+    out.problems.push(...reader.problems);
+  };
+  if (kind === 'NetworkPolicy') {
+    if (apiVersion !== 'networking.k8s.io/v1') return skip('unsupported_api_version', `skipped NetworkPolicy${name}: apiVersion ${apiVersion} is not networking.k8s.io/v1`);
+    out.commit(reader, (p) => `NetworkPolicy ${p.namespace}/${p.name}`, decodeNetworkPolicy(reader, value, origin), out.policies);
+  } else if (kind === 'Namespace') {
+    if (apiVersion !== 'v1') return skip('unsupported_api_version', `skipped Namespace${name}: apiVersion ${apiVersion} is not v1`);
+    out.commit(reader, (n) => `Namespace ${n.name}`, decodeNamespace(reader, value, origin), out.namespaces);
+  } else if (isPodKind(kind)) {
+    const versions = POD_KINDS[kind];
+    if (!versions.includes(apiVersion)) return skip('unsupported_api_version', `skipped ${kind}${name}: apiVersion ${apiVersion} is not ${versions.join(' or ')}`);
+    out.commit(reader, (p) => `${p.kind} ${p.namespace}/${p.name}`, decodePodTemplate(reader, value, kind, origin), out.pods);
+  } else {
+    skip('skipped_kind', `skipped ${kind}${name} (${apiVersion}): not a kind the policy engine uses`);
+  }
+}
