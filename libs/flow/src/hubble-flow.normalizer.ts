@@ -45,15 +45,15 @@ interface L4 {
   protocol: FlowProtocol | undefined;
   srcPort: number | undefined;
   dstPort: number | undefined;
-  /** true = SYN without ACK, false = SYN+ACK, undefined otherwise; `established` when flags show no SYN. */
-  syn: boolean | undefined;
+  /** Reply flag the TCP flags imply: SYN alone = false, SYN+ACK = true; `established` when flags show no SYN. */
+  synReply: boolean | undefined;
   established: boolean;
   /** ICMP echo request (false) / reply (true). */
   icmpReply: boolean | undefined;
 }
 
 function readL4(value: unknown, path: string): L4 {
-  const out: L4 = { protocol: undefined, srcPort: undefined, dstPort: undefined, syn: undefined, established: false, icmpReply: undefined };
+  const out: L4 = { protocol: undefined, srcPort: undefined, dstPort: undefined, synReply: undefined, established: false, icmpReply: undefined };
   const l4 = optRec(value, path);
   if (l4 === undefined) return out;
   for (const name of L4_PROTOCOLS) {
@@ -70,7 +70,7 @@ function readL4(value: unknown, path: string): L4 {
         if (flags !== undefined) {
           const syn = flags['SYN'] === true;
           const ack = flags['ACK'] === true;
-          if (syn) out.syn = !ack;
+          if (syn) out.synReply = ack;
           else if (ack || flags['FIN'] === true || flags['RST'] === true || flags['PSH'] === true) out.established = true;
         }
       }
@@ -97,9 +97,11 @@ function directionOf(name: string | undefined): FlowDirection | undefined {
 /**
  * Direction from the trace observation point when Hubble gives no `traffic_direction`: arriving at an
  * endpoint is its ingress; leaving an endpoint (or a to-stack/overlay/network/host point whose source is an
- * endpoint of this node) is the source's egress. For a reply the connection runs the other way.
+ * endpoint of this node) is the source's egress. For a reply the connection runs the other way, so without
+ * a known reply flag the point says nothing.
  */
 function directionFromPoint(point: string | undefined, src: FlowEndpoint, isReply: boolean | undefined): FlowDirection {
+  if (isReply === undefined) return 'unknown';
   let dir: FlowDirection = 'unknown';
   if (point === 'TO_ENDPOINT') dir = 'ingress';
   else if (point === 'FROM_ENDPOINT') dir = 'egress';
@@ -184,7 +186,7 @@ export function hubbleFlowToFlow(flow: Rec, envelope: HubbleEnvelope, options: H
   if (isReply === undefined) {
     if (traceReason === 'REPLY') isReply = true;
     else if (traceReason === 'NEW') isReply = false;
-    else isReply = l4.syn ?? l4.icmpReply;
+    else isReply = l4.synReply ?? l4.icmpReply;
   }
 
   let dropReasonCode: number | undefined;

@@ -81,10 +81,11 @@ class CompiledSnapshot implements PolicySnapshot {
 
   constructor(input: RevisionInput, options: CompileOptions) {
     this.revision = options.revision;
-    const compiled = compilePolicies(input.policies);
+    // A private, frozen copy: nothing the caller does later can change what this revision decides.
+    const compiled = compilePolicies(deepFreeze(structuredClone(input.policies)));
     this.policies = Object.freeze(compiled.sorted);
-    this.namespaces = Object.freeze([...(input.namespaces ?? [])]);
-    this.pods = Object.freeze([...(input.pods ?? [])]);
+    this.namespaces = deepFreeze(structuredClone(input.namespaces ?? []));
+    this.pods = deepFreeze(structuredClone(input.pods ?? []));
     for (const ns of this.namespaces) if (!this.namespaceIndex.has(ns.name)) this.namespaceIndex.set(ns.name, ns);
     for (const pod of this.pods) {
       const key = `${pod.namespace}/${pod.name}`;
@@ -173,6 +174,14 @@ class CompiledSnapshot implements PolicySnapshot {
   cacheStats(): CacheStats {
     return this.cache?.stats() ?? { entries: 0, hits: 0, misses: 0 };
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 function canonicalIp(ip: string): string | undefined {

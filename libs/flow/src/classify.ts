@@ -1,0 +1,146 @@
+import type { Decision, Endpoint, PodEndpoint, PolicySnapshot } from '@driftwatch/policy-engine';
+import type { Flow, FlowEndpoint } from './flow.model.js';
+
+/** The comparison of what the network did with what the declared policies say (ARCHITECTURE.md §3). */
+export type FlowLabel = 'allowed' | 'denied' | 'unexpected';
+
+/** For an unexpected flow: a hole (`unenforced-deny`) or an outage risk / out-of-band policy (`unexpected-drop`). */
+export type DriftKind = 'unenforced-deny' | 'unexpected-drop';
+
+/**
+ * The outcome of classifying one flow.
+ * - `label` is undefined when the event is not a connection attempt (replies, established packets, L7 records,
+ *   events with no verdict): such flows are counted, never labeled, never drift.
+ * - `declared` is the engine's decision (both halves) when policies were consulted; `declaredVerdict` the half
+ *   that the flow's direction is compared with (the whole verdict when the direction is unknown).
+ * - `issues` are the missing facts of the flow and of the decision, sorted and unique.
+ */
+export interface Classification {
+  readonly label: FlowLabel | undefined;
+  readonly drift: DriftKind | undefined;
+  readonly declared: Decision | undefined;
+  readonly declaredVerdict: 'allow' | 'deny' | undefined;
+  readonly issues: readonly string[];
+}
+
+const POLICY_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+
+const SKIPPED: Classification = Object.freeze({
+  label: undefined,
+  drift: undefined,
+  declared: undefined,
+  declaredVerdict: undefined,
+  issues: Object.freeze([]) as readonly string[],
+});
+
+/**
+ * Classifies flows against one policy snapshot. Endpoint conversions are cached per classifier, so keep one per
+ * snapshot and reuse it for every flow (the engine caches decisions per identity behind it).
+ */
+export class FlowClassifier {
+  private readonly pods = new Map<string, PodEndpoint>();
+  private readonly externals = new Map<string, Endpoint>();
+
+  constructor(readonly snapshot: PolicySnapshot) {}
+
+  /** Labels one flow exactly per the table of ARCHITECTURE.md §3. Pure: never throws, never mutates the flow. */
+  classify(flow: Flow): Classification {
+    if (flow.event !== 'connection') return SKIPPED;
+    const issues = new Set<string>(flow.issues.map((issue) => issue.code));
+    const protocol = flow.protocol;
+    const dropped = flow.verdict === 'dropped';
+    if (protocol === undefined || !POLICY_PROTOCOLS.has(protocol)) {
+      // NetworkPolicy covers TCP, UDP and SCTP only: label by the observed verdict alone, never drift.
+      issues.add('protocol_not_covered');
+      return result(dropped ? 'denied' : 'allowed', undefined, undefined, undefined, issues);
+    }
+    if (flow.dstPort === undefined) issues.add('port_unknown');
+    const src = this.toEndpoint(flow.src, issues, 'src');
+    const dst = this.toEndpoint(flow.dst, issues, 'dst');
+    const decision = this.snapshot.evaluate(src, dst, flow.dstPort ?? 0, protocol);
+    for (const code of decision.issues) issues.add(code);
+    const declared =
+      flow.direction === 'egress' ? decision.egress.verdict : flow.direction === 'ingress' ? decision.ingress.verdict : decision.verdict;
+    if (!dropped) {
+      // forwarded, redirected to the L7 proxy (admitted at L3/L4), or audit (would-be drop that passed)
+      return declared === 'allow'
+        ? result('allowed', undefined, decision, declared, issues)
+        : result('unexpected', 'unenforced-deny', decision, declared, issues);
+    }
+    if (declared === 'deny') return result('denied', undefined, decision, declared, issues);
+    return flow.policyDrop
+      ? result('unexpected', 'unexpected-drop', decision, declared, issues)
+      : result('allowed', undefined, decision, declared, issues); // a non-policy drop (reason kept) is not drift
+  }
+
+  private toEndpoint(side: FlowEndpoint, issues: Set<string>, which: 'src' | 'dst'): Endpoint {
+    if (side.kind === 'pod' && side.namespace !== undefined) return this.podEndpoint(side);
+    if (side.kind !== 'external') issues.add(`${which}_${side.kind}_as_external`);
+    const ip = side.ip ?? '';
+    if (!side.ip) issues.add(`${which}_ip_unknown`);
+    let endpoint = this.externals.get(ip);
+    if (!endpoint) {
+      endpoint = Object.freeze({ kind: 'external', ip });
+      if (this.externals.size > 100_000) this.externals.clear();
+      this.externals.set(ip, endpoint);
+    }
+    return endpoint;
+  }
+
+  /**
+   * A pod endpoint for the engine: the flow's labels, else the labels of the pod or workload of the same name in
+   * the revision's inventory; named ports always come from the inventory (flows do not carry container ports).
+   */
+  private podEndpoint(side: FlowEndpoint): PodEndpoint {
+    const namespace = side.namespace ?? '';
+    const name = side.workload?.name ?? side.podName;
+    const key = `${namespace}\u0000${name ?? ''}\u0000${side.ip ?? ''}\u0000${labelKey(side.labels)}\u0000${labelKey(side.namespaceLabels)}`;
+    let endpoint = this.pods.get(key);
+    if (endpoint) return endpoint;
+    const known =
+      (side.podName !== undefined ? this.snapshot.endpoint(namespace, side.podName) : undefined) ??
+      (side.workload !== undefined ? this.snapshot.endpoint(namespace, side.workload.name) : undefined);
+    endpoint = Object.freeze({
+      kind: 'pod' as const,
+      namespace,
+      ...(name !== undefined ? { name } : {}),
+      ...((side.labels ?? known?.labels) !== undefined ? { labels: side.labels ?? known?.labels } : {}),
+      ...((side.namespaceLabels ?? known?.namespaceLabels) !== undefined
+        ? { namespaceLabels: side.namespaceLabels ?? known?.namespaceLabels }
+        : {}),
+      ...((side.ip ?? known?.ip) !== undefined ? { ip: side.ip ?? known?.ip } : {}),
+      ...(known?.namedPorts !== undefined ? { namedPorts: known.namedPorts } : {}),
+    });
+    if (this.pods.size > 100_000) this.pods.clear();
+    this.pods.set(key, endpoint);
+    return endpoint;
+  }
+}
+
+/** Label maps are shared frozen objects per label set (see the normalizers): identify them by object. */
+const labelIds = new WeakMap<object, number>();
+let nextLabelId = 1;
+function labelKey(labels: object | undefined): number {
+  if (labels === undefined) return 0;
+  let id = labelIds.get(labels);
+  if (id === undefined) {
+    id = nextLabelId++;
+    labelIds.set(labels, id);
+  }
+  return id;
+}
+
+function result(
+  label: FlowLabel,
+  drift: DriftKind | undefined,
+  declared: Decision | undefined,
+  declaredVerdict: 'allow' | 'deny' | undefined,
+  issues: Set<string>,
+): Classification {
+  return { label, drift, declared, declaredVerdict, issues: issues.size === 0 ? [] : [...issues].sort() };
+}
+
+/** Classifies one flow against a snapshot (a convenience; use a FlowClassifier for streams of flows). */
+export function classify(flow: Flow, snapshot: PolicySnapshot): Classification {
+  return new FlowClassifier(snapshot).classify(flow);
+}

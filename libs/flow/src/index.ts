@@ -1,0 +1,26 @@
+/**
+ * @driftwatch/flow: the normalized Flow model and pure normalizers for Hubble and Calico flow data.
+ * No I/O, no framework. Normalizers never throw on bad input; they return results.
+ */
+export type {
+  EndpointKind, EndpointService, Flow, FlowCounters, FlowDirection, FlowEndpoint, FlowEventKind, FlowIssue,
+  FlowIssueCode, FlowProtocol, FlowSourceKind, LabelMap, ObservedVerdict, PolicyEffect, PolicyRef, ReportedPolicy,
+  Workload,
+} from './flow.model.js';
+export type {
+  CalicoNormalizeResult, ErrorResult, FlowResult, HubbleLostEvents, HubbleNodeState, HubbleNodeStatus,
+  HubbleNormalizeResult, LostEventsResult, NodeStatusResult, NormalizeError, NormalizeErrorCode, SkipResult,
+} from './normalize-result.js';
+export type { HubbleNormalizeOptions } from './hubble-flow.normalizer.js';
+export {
+  createHubbleNormalizer, normalizeHubbleJsonLine, normalizeHubbleResponse, type HubbleNormalizer,
+} from './hubble-response.normalizer.js';
+export { normalizeGoldmaneFlow, normalizeGoldmaneJson, type CalicoNormalizeOptions } from './goldmane.normalizer.js';
+export { normalizeCalicoEnterpriseLine, normalizeCalicoEnterpriseRecord } from './calico-enterprise.normalizer.js';
+export { detectFlowFormat, normalizeFlowJsonLine } from './flow-format.js';
+export { CiliumLabelCache, parseCiliumLabels, type CiliumLabels } from './cilium-labels.js';
+export { parsePolicyString } from './calico-policies.js';
+export { inferWorkload } from './workload-name.js';
+export { parseRfc3339 } from './timestamp.js';
+export { DROP_REASON_NAMES, POLICY_DROP_CODES } from './hubble-enums.js';
+export { classify, FlowClassifier, type Classification, type DriftKind, type FlowLabel } from './classify.js';
