@@ -55,6 +55,7 @@ describe('applyMigrations on an empty database', () => {
       'alerts',
       'api_keys',
       'audit_log',
+      'collector_events',
       'collector_state',
       'evidence_flows',
       'flow_records',
@@ -67,8 +68,8 @@ describe('applyMigrations on an empty database', () => {
 
 describe('time partitions of flow records', () => {
   const url = inject('databaseUrl');
-  const insert = `insert into flow_records (direction, observed, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
-                  values ('egress', 'forwarded', 'TCP', 'hubble', 'allowed', $1, $1, $1, $1, 1) returning tableoid::regclass::text as part`;
+  const insert = `insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
+                  values ('egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', $1, $1, $1, $1, 1) returning tableoid::regclass::text as part`;
 
   it('routes today\'s rows to a daily partition and very old rows to the default partition', async () => {
     const now = new Date();

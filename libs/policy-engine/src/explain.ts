@@ -29,8 +29,11 @@ function policyName(ref: PolicyRef): string {
   return `${ref.namespace}/${ref.name}`;
 }
 
-function listNames(refs: readonly PolicyRef[]): string {
-  return refs.map(policyName).join(', ');
+/** `a`, `a and b`, `a, b and c` (`or` for the rules nobody matched). */
+function listNames(refs: readonly PolicyRef[], conjunction: 'and' | 'or'): string {
+  const names = refs.map(policyName);
+  const last = names.pop();
+  return names.length === 0 ? (last ?? '') : `${names.join(', ')} ${conjunction} ${last ?? ''}`;
 }
 
 function ruleName(direction: HalfDecision['direction'], match: RuleMatch): string {
@@ -48,8 +51,9 @@ function halfText(decision: Decision, half: HalfDecision): string {
   if (!half.applicable) return `${what} is not subject to NetworkPolicy (external peer)`;
   if (!half.isolated) return `${what} is not isolated (no policy selects it for ${half.direction})`;
   if (half.allowedBy) return `${what} is admitted by ${ruleName(half.direction, half.allowedBy)}`;
-  const policies = listNames(half.isolatingPolicies);
-  return `${subject} is isolated for ${half.direction} by ${policies}, and no ${half.direction} rule of ${policies} admits ${other} on ${decision.protocol} ${decision.port}`;
+  const by = listNames(half.isolatingPolicies, 'and');
+  const of = listNames(half.isolatingPolicies, 'or');
+  return `${subject} is isolated for ${half.direction} by ${by}, and no ${half.direction} rule of ${of} admits ${other} on ${decision.protocol} ${decision.port}`;
 }
 
 function issuesText(issues: readonly IssueCode[]): string {

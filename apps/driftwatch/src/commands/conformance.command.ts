@@ -13,7 +13,7 @@ const PROGRESS_EVERY_MS = 1000;
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { positionals } = parseCommandArgs(args, {}, true);
-  if (positionals.length === 0) throw new CliError(`give at least one scenario file or directory\n${usage}`, 2);
+  if (positionals.length === 0) throw new CliError('give at least one scenario file or directory (see driftwatch conformance --help)', 2);
   const files = [...new Set((await Promise.all(positionals.map((p) => listFiles(p, ['.json'], 'conformance scenarios')))).flat())];
   let passed = 0;
   let failed = 0;

@@ -4,4 +4,7 @@ import type { CommandEntry } from '../cli.js';
 export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'run the API (and configured flow collectors); applies migrations first', load: () => import('./serve.command.js') },
   { name: 'migrate', summary: 'apply pending database migrations (or create one: migrate create <name>)', load: () => import('./migrate.command.js') },
+  { name: 'explain', summary: 'explain whether the declared policies allow one connection, and why', load: () => import('./explain.command.js') },
+  { name: 'validate', summary: 'validate policy manifests (file:doc:path: message per problem)', load: () => import('./validate.command.js') },
+  { name: 'conformance', summary: 'run NetworkPolicy conformance scenarios through the policy engine', load: () => import('./conformance.command.js') },
 ];

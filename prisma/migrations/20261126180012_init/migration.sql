@@ -49,8 +49,9 @@ CREATE TABLE "flow_records" (
     "first_seen" TIMESTAMPTZ(6) NOT NULL,
     "flow_count" BIGINT NOT NULL,
     "id" BIGSERIAL NOT NULL,
-    "issues" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[],
-    "label" "flow_label" NOT NULL,
+    "event" TEXT NOT NULL,
+    "issues" TEXT[] NOT NULL DEFAULT ARRAY[]::TEXT[], -- hand-written: NOT NULL
+    "label" "flow_label",
     "last_seen" TIMESTAMPTZ(6) NOT NULL,
     "observed" TEXT NOT NULL,
     "policy_revision_id" INTEGER,
@@ -186,6 +187,18 @@ CREATE TABLE "audit_log" (
 );
 
 -- CreateTable
+CREATE TABLE "collector_events" (
+    "at" TIMESTAMPTZ(6) NOT NULL,
+    "collector_id" TEXT NOT NULL,
+    "count" BIGINT NOT NULL DEFAULT 0,
+    "details" JSONB NOT NULL DEFAULT '{}',
+    "id" BIGSERIAL NOT NULL,
+    "kind" TEXT NOT NULL,
+
+    CONSTRAINT "collector_events_pkey" PRIMARY KEY ("id")
+);
+
+-- CreateTable
 CREATE TABLE "collector_state" (
     "address" TEXT NOT NULL,
     "connected" BOOLEAN NOT NULL DEFAULT false,
@@ -248,6 +261,9 @@ CREATE UNIQUE INDEX "api_keys_prefix_key" ON "api_keys"("prefix");
 -- CreateIndex
 CREATE INDEX "audit_log_at_idx" ON "audit_log" USING BRIN ("at"); -- hand-written: BRIN
 
+-- CreateIndex
+CREATE INDEX "collector_events_collector_id_at_idx" ON "collector_events"("collector_id", "at");
+
 -- AddForeignKey
 ALTER TABLE "alerts" ADD CONSTRAINT "alerts_policy_revision_id_fkey" FOREIGN KEY ("policy_revision_id") REFERENCES "policy_revisions"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
@@ -264,7 +280,7 @@ ALTER TABLE "webhook_deliveries" ADD CONSTRAINT "webhook_deliveries_webhook_id_f
 CREATE UNIQUE INDEX "alerts_open_connection_key_drift_kind_key" ON "alerts"("connection_key", "drift_kind") WHERE "status" <> 'resolved';
 
 -- hand-written: a default partition so that no insert ever fails for want of a partition (late or replayed
--- flows); the daily partitions below are created ahead by the collector and at every start.
+-- flows); the daily partitions are created ahead by the collector and at every start.
 CREATE TABLE "flow_records_default" PARTITION OF "flow_records" DEFAULT;
 CREATE TABLE "evidence_flows_default" PARTITION OF "evidence_flows" DEFAULT;
 
@@ -282,7 +298,7 @@ BEGIN
     part := format('%s_p%s', parent, to_char(day, 'YYYYMMDD'));
     IF to_regclass(format('%I', part)) IS NULL THEN
       EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
-                     part, parent, day::timestamptz AT TIME ZONE 'UTC', (day + 1)::timestamptz AT TIME ZONE 'UTC');
+                     part, parent, day::timestamp AT TIME ZONE 'UTC', (day + 1)::timestamp AT TIME ZONE 'UTC');
       created := created + 1;
     END IF;
   END LOOP;
@@ -293,5 +309,5 @@ $$;
 SELECT "driftwatch_ensure_partitions"('flow_records', (now() AT TIME ZONE 'UTC')::date - 1, 9);
 SELECT "driftwatch_ensure_partitions"('evidence_flows', (now() AT TIME ZONE 'UTC')::date - 1, 9);
 
--- hand-written: BRIN indexes on the partitioned time columns (cheap, and flows arrive in time order).
+-- hand-written: BRIN index on the partitioned time column of what was seen last (flows arrive in time order).
 CREATE INDEX "flow_records_last_seen_brin" ON "flow_records" USING BRIN ("last_seen");

@@ -1,0 +1,30 @@
+import { formatFinding, loadManifests } from '@driftwatch/policy-engine';
+import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
+import { readPolicySources } from '../policy-files.js';
+
+export const usage = `usage: driftwatch validate --policies <path> [--verbose]
+
+Validates manifests as the Kubernetes API server would (selectors, names, labels, CIDRs, ports, protocols,
+policyTypes) and prints each problem as file:doc:path: message. Exits 1 when there is any problem.
+
+  --policies  a manifest file or a directory of them (.yaml, .yml, .json)
+  --verbose   also print notes (skipped kinds, defaulted namespaces, CIDRs with host bits set)`;
+
+export async function run(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, { policies: { type: 'string' }, verbose: { type: 'boolean', default: false } });
+  if (values.policies === undefined || values.policies === '') throw new CliError('--policies is required (see driftwatch validate --help)', 2);
+  const sources = await readPolicySources(values.policies);
+  const loaded = loadManifests(sources);
+  for (const problem of loaded.problems) io.stdout(`${formatFinding(problem)}\n`);
+  if (values.verbose) for (const note of loaded.notes) io.stdout(`${formatFinding(note)} (note)\n`);
+  const files = `${sources.length} file${sources.length === 1 ? '' : 's'}`;
+  if (loaded.problems.length > 0) {
+    io.stdout(`${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in ${files}; objects with problems are left out\n`);
+    return 1;
+  }
+  const notes = loaded.notes.length === 0 || values.verbose ? '' : `; ${loaded.notes.length} note(s), --verbose shows them`;
+  io.stdout(
+    `OK: ${loaded.policies.length} policies, ${loaded.namespaces.length} namespaces, ${loaded.pods.length} pods and workloads in ${files}${notes}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,11 @@
+/**
+ * @driftwatch/collector: gRPC clients and servers for the flow sources (Hubble, Calico Goldmane, Felix, our
+ * Ingest API), resume, backpressure and batching.
+ */
+
+// --- gRPC API definitions (protos and their loaders) ---------------------------------------------------
+export {
+  HUBBLE_PROTO_DIR, loadGoldmaneApi, loadHubbleApi, loadIngestApi, PROTO_DIR, PROTO_LOADER_OPTIONS,
+  type GoldmaneApi, type HubbleApi, type IngestApi,
+} from './grpc/protos.js';
+// --- end of gRPC API definitions --------------------------------------------------------------------------

@@ -1,0 +1,9 @@
+import postgres from 'postgres';
+
+/** The postgres.js client used for the hot paths (bulk inserts, COPY, LISTEN/NOTIFY). */
+export type Sql = postgres.Sql;
+
+/** Opens a postgres.js pool on `url`; notices are not printed, errors are thrown to the caller. */
+export function connectSql(url: string, max = 4): Sql {
+  return postgres(url, { max, onnotice: () => undefined, idle_timeout: 30, connect_timeout: 10, prepare: true });
+}
