@@ -9,3 +9,6 @@ export {
   type GoldmaneApi, type HubbleApi, type IngestApi,
 } from './grpc/protos.js';
 // --- end of gRPC API definitions --------------------------------------------------------------------------
+
+// --- pipeline ------------------------------------------------------------------------------------------------
+export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';

@@ -6,7 +6,7 @@
  * `{value}`). This is the hot path: no regular expressions, no per-field path strings, shared label objects.
  */
 import type { CiliumLabelCache } from './cilium-labels.js';
-import { field, FieldError, optBool, optEnum, optInt, optNonEmptyStr, optRec, optStrList, type Rec } from './field-reader.js';
+import { field, FieldError, optBool, optEnum, optInt, optNonEmptyStr, optPort, optRec, optStrList, type Rec } from './field-reader.js';
 import type { Flow, FlowDirection, FlowEndpoint, FlowEventKind, FlowProtocol, ObservedVerdict } from './flow.model.js';
 import { hubbleEndpoint, hubbleService } from './hubble-endpoint.js';
 import {
@@ -63,8 +63,8 @@ function readL4(value: unknown, path: string): L4 {
     if (rec === undefined) continue;
     out.protocol = name;
     if (name === 'TCP' || name === 'UDP' || name === 'SCTP') {
-      out.srcPort = optPortField(field(rec, 'source_port', 'sourcePort'), path, name);
-      out.dstPort = optPortField(field(rec, 'destination_port', 'destinationPort'), path, name);
+      out.srcPort = optPort(field(rec, 'source_port', 'sourcePort'), path, `${name}.source_port`);
+      out.dstPort = optPort(field(rec, 'destination_port', 'destinationPort'), path, `${name}.destination_port`);
       if (name === 'TCP') {
         const flags = optRec(rec['flags'], path, 'TCP.flags');
         if (flags !== undefined) {
@@ -82,12 +82,6 @@ function readL4(value: unknown, path: string): L4 {
     break;
   }
   return out;
-}
-
-function optPortField(value: unknown, path: string, protocol: string): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65535) return value === 0 ? undefined : value;
-  throw new FieldError('invalid_field', `${path}.${protocol}`, `${path}.${protocol} ports must be numbers from 0 to 65535`);
 }
 
 function directionOf(name: string | undefined): FlowDirection | undefined {

@@ -80,11 +80,6 @@ export interface HalfDecision {
   readonly allowedBy?: RuleMatch;
 }
 
-/** How a decision names its endpoints (for explanations and records). */
-export type EndpointSummary =
-  | { readonly kind: 'pod'; readonly namespace: string; readonly name?: string; readonly labels?: Labels; readonly ip?: string }
-  | { readonly kind: 'external'; readonly ip: string };
-
 /**
  * The declared verdict for one connection, with both halves and their provenance. Plain data: it serializes
  * with JSON.stringify and is its own structured explanation; `renderExplanation` turns it into a sentence.
@@ -92,8 +87,9 @@ export type EndpointSummary =
  */
 export interface Decision {
   readonly verdict: Verdict;
-  readonly source: EndpointSummary;
-  readonly destination: EndpointSummary;
+  /** The endpoints as given to `evaluate`. */
+  readonly source: Endpoint;
+  readonly destination: Endpoint;
   readonly port: number;
   readonly protocol: string;
   readonly egress: HalfDecision;

@@ -1,4 +1,4 @@
-import type { Decision, EndpointSummary, HalfDecision, IssueCode, PolicyRef, RuleMatch } from './decision.js';
+import type { Decision, Endpoint, HalfDecision, IssueCode, PolicyRef, RuleMatch } from './decision.js';
 
 /** What each issue means for the reader, and what to do about it. */
 const ISSUE_TEXT: Readonly<Record<IssueCode, string>> = {
@@ -13,7 +13,7 @@ const ISSUE_TEXT: Readonly<Record<IssueCode, string>> = {
 };
 
 /** `ns/name`, `ns/{app=web}` for a pod known by labels only, or the address of an external peer. */
-export function endpointName(endpoint: EndpointSummary): string {
+export function endpointName(endpoint: Endpoint): string {
   if (endpoint.kind === 'external') return endpoint.ip;
   if (endpoint.name !== undefined) return `${endpoint.namespace}/${endpoint.name}`;
   if (endpoint.labels !== undefined) {

@@ -33,7 +33,6 @@ export type {
   Decision,
   Direction,
   Endpoint,
-  EndpointSummary,
   ExternalEndpoint,
   HalfDecision,
   IssueCode,

@@ -3,8 +3,8 @@ import type { Decision, Endpoint, PodEndpoint } from '../decision.js';
 import type { Labels, Namespace, NetworkPolicy, PodKind, PodTemplate } from '../model.js';
 import { compareText, compilePolicies, protocolIndex } from './compiled-policy.js';
 import { DecisionCache, type CacheStats } from './decision-cache.js';
-import { Evaluator, INVALID_PORT, UNSUPPORTED_PROTOCOL } from './evaluate.js';
-import { IdentityTable } from './identity.js';
+import { Evaluator, INVALID_PORT, UNSUPPORTED_PROTOCOL, type DecisionCore } from './evaluate.js';
+import { IdentityTable, type Identity } from './identity.js';
 
 /** What a revision declares: its policies and the inventory their selectors and named ports refer to. */
 export interface RevisionInput {
@@ -111,29 +111,21 @@ class CompiledSnapshot implements PolicySnapshot {
     const dst = this.identities.resolve(destination);
     const proto = protocolIndex(protocol);
     const validPort = Number.isInteger(port) && port >= 0 && port <= 65535;
-    let core;
+    let core: number;
     if (this.cache !== undefined && validPort && proto < 3) {
-      const key = DecisionCache.key(dst.identity.id, port, proto);
-      core = this.cache.get(src.identity.id, key);
-      if (core === undefined) {
-        core = this.evaluator.decide(src.identity, dst.identity, port, proto, 0);
-        this.cache.set(src.identity.id, key, core);
+      const portProtocol = port * 4 + proto;
+      core = this.cache.get(src, dst, portProtocol);
+      if (core < 0) {
+        core = this.evaluator.decide(this.identities.all[src] as Identity, this.identities.all[dst] as Identity, port, proto, 0);
+        this.cache.set(src, dst, portProtocol, core);
       }
     } else {
       const issues = (validPort ? 0 : INVALID_PORT) | (proto < 3 ? 0 : UNSUPPORTED_PROTOCOL);
-      core = this.evaluator.decide(src.identity, dst.identity, validPort ? port : -1, proto, issues);
+      const identities = this.identities.all;
+      core = this.evaluator.decide(identities[src] as Identity, identities[dst] as Identity, validPort ? port : -1, proto, issues);
     }
-    return {
-      verdict: core.verdict,
-      source: src.summary,
-      destination: dst.summary,
-      port,
-      protocol,
-      egress: core.egress,
-      ingress: core.ingress,
-      issues: core.issues,
-      revision: this.revision,
-    };
+    const { verdict, egress, ingress, issues } = this.evaluator.cores[core] as DecisionCore;
+    return { verdict, source, destination, port, protocol, egress, ingress, issues, revision: this.revision };
   }
 
   namespaceLabels(namespace: string): Labels | undefined {

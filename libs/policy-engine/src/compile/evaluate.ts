@@ -3,7 +3,7 @@ import type { CompiledPolicy, CompiledRule } from './compiled-policy.js';
 import { IP_INVALID, IP_NONE, type Identity, type NamespaceIdentity, type PolicySelection } from './identity.js';
 import { matchSelector, type CompiledSelector } from './selectors.js';
 
-/** What a decision holds apart from its endpoints: cached per (source identity, destination identity, port, protocol). */
+/** What a decision holds apart from its endpoints, port and protocol; shared by every decision equal to it. */
 export interface DecisionCore {
   readonly verdict: Verdict;
   readonly egress: HalfDecision;
@@ -52,6 +52,9 @@ const NONE = -1;
  * there are no deny rules). Pure apart from memo tables; not reentrant (one evaluation at a time, as JS runs).
  */
 export class Evaluator {
+  /** Every distinct decision core made so far; decisions are cached as indexes into it. */
+  readonly cores: DecisionCore[] = [];
+  private readonly coreIds = new Map<HalfDecision, Map<HalfDecision, Map<number, number>>>();
   private issues = 0;
 
   constructor(
@@ -60,12 +63,27 @@ export class Evaluator {
     private readonly selectorCount: number,
   ) {}
 
-  decide(source: Identity, destination: Identity, port: number, protocol: number, initialIssues: number): DecisionCore {
+  /** Decides a connection and returns the index of its core in `cores` (equal decisions share one core). */
+  decide(source: Identity, destination: Identity, port: number, protocol: number, initialIssues: number): number {
     this.issues = initialIssues;
     const egress = this.half('egress', source, destination, destination, port, protocol);
     const ingress = this.half('ingress', destination, source, destination, port, protocol);
-    const verdict: Verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
-    return Object.freeze({ verdict, egress, ingress, issues: ISSUE_LISTS[this.issues] as readonly IssueCode[] });
+    return this.core(egress, ingress, this.issues);
+  }
+
+  private core(egress: HalfDecision, ingress: HalfDecision, issues: number): number {
+    let byIngress = this.coreIds.get(egress);
+    if (byIngress === undefined) this.coreIds.set(egress, (byIngress = new Map()));
+    let byIssues = byIngress.get(ingress);
+    if (byIssues === undefined) byIngress.set(ingress, (byIssues = new Map()));
+    let id = byIssues.get(issues);
+    if (id === undefined) {
+      id = this.cores.length;
+      const verdict: Verdict = egress.verdict === 'allow' && ingress.verdict === 'allow' ? 'allow' : 'deny';
+      this.cores.push(Object.freeze({ verdict, egress, ingress, issues: ISSUE_LISTS[issues] as readonly IssueCode[] }));
+      byIssues.set(issues, id);
+    }
+    return id;
   }
 
   private half(direction: Direction, subject: Identity, peer: Identity, destination: Identity, port: number, protocol: number): HalfDecision {

@@ -1,5 +1,5 @@
 import { parseIp } from '../cidr.js';
-import type { Endpoint, EndpointSummary, HalfDecision, PolicyRef } from '../decision.js';
+import type { Endpoint, HalfDecision, PolicyRef } from '../decision.js';
 import type { Labels, NamedPort } from '../model.js';
 import { NAMESPACE_NAME_LABEL } from '../load/decode-inventory.js';
 import { blockContains, type CompiledBlock, type CompiledPolicy } from './compiled-policy.js';
@@ -58,11 +58,6 @@ export class Identity {
   ) {}
 }
 
-export interface EndpointInfo {
-  readonly identity: Identity;
-  readonly summary: EndpointSummary;
-}
-
 const IP_CLASS_CACHE_LIMIT = 100_000;
 const EMPTY = new Uint8Array(0);
 
@@ -72,10 +67,13 @@ function canonicalLabels(labels: Labels): string {
 
 /**
  * Turns endpoint objects into identities. The work (sorting labels, classifying the address) happens once per
- * endpoint object, found again through a WeakMap; label objects shared between endpoints are canonicalized once.
+ * endpoint object, found again through a WeakMap whose values are small integers; label objects shared between
+ * endpoints are canonicalized once.
  */
 export class IdentityTable {
-  private readonly byEndpoint = new WeakMap<Endpoint, EndpointInfo>();
+  /** Identities by id. */
+  readonly all: Identity[] = [];
+  private readonly byEndpoint = new WeakMap<Endpoint, number>();
   private readonly labelKeys = new WeakMap<Labels, string>();
   private readonly byKey = new Map<string, Identity>();
   private readonly namespaces = new Map<string, NamespaceIdentity>();
@@ -95,26 +93,22 @@ export class IdentityTable {
     this.outsideEveryBlock = this.internIpClass(new Uint8Array(blocks.length));
   }
 
-  get size(): number {
-    return this.byKey.size;
-  }
-
-  resolve(endpoint: Endpoint): EndpointInfo {
-    let info = this.byEndpoint.get(endpoint);
-    if (info === undefined) {
-      info = endpoint.kind === 'external' ? this.external(endpoint.ip) : this.pod(endpoint);
-      this.byEndpoint.set(endpoint, info);
+  /** The identity id of an endpoint: a WeakMap hit after the first time the object is seen. */
+  resolve(endpoint: Endpoint): number {
+    let id = this.byEndpoint.get(endpoint);
+    if (id === undefined) {
+      id = (endpoint.kind === 'external' ? this.external(endpoint.ip) : this.pod(endpoint)).id;
+      this.byEndpoint.set(endpoint, id);
     }
-    return info;
+    return id;
   }
 
-  private external(ip: string): EndpointInfo {
+  private external(ip: string): Identity {
     const ipClass = this.ipClass(ip);
-    const identity = this.intern(`e\u0000${ipClass.id}`, (id) => new Identity(id, true, '', undefined, new Map(), true, ipClass, undefined));
-    return { identity, summary: { kind: 'external', ip } };
+    return this.intern(`e\u0000${ipClass.id}`, (id) => new Identity(id, true, '', undefined, new Map(), true, ipClass, undefined));
   }
 
-  private pod(endpoint: Extract<Endpoint, { kind: 'pod' }>): EndpointInfo {
+  private pod(endpoint: Extract<Endpoint, { kind: 'pod' }>): Identity {
     const ns = this.namespace(endpoint.namespace, endpoint.namespaceLabels);
     const labels = endpoint.labels;
     const labelsKey = labels === undefined ? '?' : this.labelKey(labels);
@@ -122,26 +116,19 @@ export class IdentityTable {
     const namedPorts = this.usesNamedPorts ? endpoint.namedPorts : undefined;
     const portsKey = !this.usesNamedPorts ? '' : namedPorts === undefined ? '?' : canonicalPorts(namedPorts);
     const key = `p\u0000${ns.id}\u0000${labelsKey}\u0000${ipClass.id}\u0000${portsKey}`;
-    const identity = this.intern(
+    return this.intern(
       key,
       (id) =>
         new Identity(id, false, endpoint.namespace, ns, new Map(Object.entries(labels ?? {})), labels !== undefined, ipClass, namedPorts),
     );
-    const summary: EndpointSummary = {
-      kind: 'pod',
-      namespace: endpoint.namespace,
-      ...(endpoint.name !== undefined && { name: endpoint.name }),
-      ...(labels !== undefined && { labels }),
-      ...(endpoint.ip !== undefined && { ip: endpoint.ip }),
-    };
-    return { identity, summary };
   }
 
   private intern(key: string, create: (id: number) => Identity): Identity {
     let identity = this.byKey.get(key);
     if (identity === undefined) {
-      identity = create(this.byKey.size);
+      identity = create(this.all.length);
       this.byKey.set(key, identity);
+      this.all.push(identity);
     }
     return identity;
   }

@@ -1,0 +1,150 @@
+import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
+import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
+import { renderExplanation } from '@driftwatch/policy-engine';
+
+interface OpenRecord {
+  row: Omit<FlowRecordRow, 'flowCount' | 'firstSeen' | 'lastSeen' | 'issues'>;
+  flowCount: number;
+  firstSeen: number;
+  lastSeen: number;
+  issues: Set<string>;
+  evidence: number;
+}
+
+/** The connection-key fields of one side: a pod by namespace and workload, anything else by its IP. */
+function side(endpoint: FlowEndpoint): { namespace: string | null; workload: string | null; ip: string | null } {
+  if (endpoint.kind === 'pod') {
+    const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName ?? null;
+    return { namespace: endpoint.namespace ?? null, workload, ip: workload === null ? (endpoint.ip ?? null) : null };
+  }
+  return { namespace: endpoint.namespace ?? null, workload: endpoint.reportedName ?? null, ip: endpoint.ip ?? null };
+}
+
+/**
+ * Aggregates classified flows per window (ARCHITECTURE.md §2) by (connection key, direction, observed verdict,
+ * drop reason, label, drift kind, policy revision), with counts, first/last seen and a sample flow id; keeps up to
+ * `evidencePerKey` raw bodies of denied and unexpected flows per key and window. Window 0 = one record per flow.
+ */
+export class WindowAggregator {
+  private open = new Map<string, OpenRecord>();
+  private evidence: EvidenceRow[] = [];
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly evidencePerKey: number,
+  ) {}
+
+  get openRecords(): number {
+    return this.open.size;
+  }
+
+  add(flow: Flow, verdict: Classification, revisionId: number | null): void {
+    const windowStart = this.windowMs > 0 ? flow.time - (flow.time % this.windowMs) : flow.time;
+    const src = side(flow.src);
+    const dst = side(flow.dst);
+    const label = verdict.label ?? null;
+    const key =
+      this.windowMs === 0
+        ? `${flow.id}\u0000${this.open.size}`
+        : `${windowStart}|${flow.source}|${flow.cluster ?? ''}|${src.namespace}|${src.workload}|${src.ip}|${dst.namespace}|${dst.workload}|${dst.ip}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${verdict.drift}|${revisionId}`;
+    let record = this.open.get(key);
+    if (!record) {
+      record = {
+        row: {
+          windowStart: new Date(windowStart),
+          windowEnd: new Date(windowStart + Math.max(this.windowMs, 1)),
+          source: flow.source,
+          cluster: flow.cluster ?? '',
+          srcNamespace: src.namespace,
+          srcWorkload: src.workload,
+          srcIp: src.ip,
+          dstNamespace: dst.namespace,
+          dstWorkload: dst.workload,
+          dstIp: dst.ip,
+          dstPort: flow.dstPort ?? null,
+          protocol: flow.protocol ?? 'unknown',
+          direction: flow.direction,
+          observed: flow.verdict,
+          dropReason: flow.dropReason ?? null,
+          event: flow.event,
+          label,
+          driftKind: verdict.drift ?? null,
+          policyRevisionId: revisionId,
+          sampleFlowId: flow.id,
+        },
+        flowCount: 0,
+        firstSeen: flow.time,
+        lastSeen: flow.time,
+        issues: new Set(),
+        evidence: 0,
+      };
+      this.open.set(key, record);
+    }
+    record.flowCount += flow.count;
+    if (flow.time < record.firstSeen) record.firstSeen = flow.time;
+    if (flow.time > record.lastSeen) record.lastSeen = flow.time;
+    for (const issue of verdict.issues) record.issues.add(issue);
+    if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
+      record.evidence += 1;
+      this.evidence.push({
+        observedAt: new Date(flow.time),
+        flowId: flow.id,
+        source: flow.source,
+        direction: flow.direction,
+        label,
+        driftKind: verdict.drift ?? null,
+        srcNamespace: src.namespace,
+        srcWorkload: src.workload,
+        dstNamespace: dst.namespace,
+        dstWorkload: dst.workload,
+        policyRevisionId: revisionId,
+        body: flow.raw,
+        explanation: verdict.declared
+          ? { text: renderExplanation(verdict.declared), decision: verdict.declared, issues: verdict.issues }
+          : { text: `${label} by the observed verdict alone`, issues: verdict.issues },
+      });
+    }
+  }
+
+  /**
+   * Takes the records of every window that ended at or before `closedBefore` (all of them when undefined),
+   * with the evidence gathered so far.
+   */
+  take(closedBefore?: number): { records: FlowRecordRow[]; evidence: EvidenceRow[] } {
+    const records: FlowRecordRow[] = [];
+    if (closedBefore === undefined) {
+      for (const record of this.open.values()) records.push(toRow(record));
+      this.open = new Map();
+    } else {
+      for (const [key, record] of this.open) {
+        if (record.row.windowEnd.getTime() <= closedBefore) {
+          records.push(toRow(record));
+          this.open.delete(key);
+        }
+      }
+    }
+    const evidence = this.evidence;
+    this.evidence = [];
+    return { records, evidence };
+  }
+
+  /** The start of the oldest window still open, or undefined. */
+  oldestOpenWindow(): number | undefined {
+    let oldest: number | undefined;
+    for (const record of this.open.values()) {
+      const start = record.row.windowStart.getTime();
+      if (oldest === undefined || start < oldest) oldest = start;
+    }
+    return oldest;
+  }
+}
+
+function toRow(record: OpenRecord): FlowRecordRow {
+  return {
+    ...record.row,
+    flowCount: record.flowCount,
+    firstSeen: new Date(record.firstSeen),
+    lastSeen: new Date(record.lastSeen),
+    issues: [...record.issues].sort(),
+  };
+}
