@@ -12,3 +12,5 @@ export {
 
 // --- pipeline ------------------------------------------------------------------------------------------------
 export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';
+export { Backoff, clientCredentials, type FlowSource, type TlsOptions } from './sources/flow-source.js';
+export { HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';

@@ -10,6 +10,14 @@ function isPostgresUrl(value: string): boolean {
 
 const postgresUrl = z.string().refine(isPostgresUrl, 'must be a postgres:// or postgresql:// URL with a host');
 
+/** `host:port` with a port from 0 to 65535 (IPv6 hosts in brackets). */
+export function isHostPort(value: string): boolean {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/.exec(value);
+  return match !== null && Number(match[2]) <= 65535;
+}
+
+const hostPort = z.string().refine(isHostPort, 'must be host:port');
+
 const port = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
@@ -35,6 +43,16 @@ export const configSchema = z.object({
     .min(0, 'must be from 0 to 65535 (0 = any free port)')
     .max(65535, 'must be from 0 to 65535 (0 = any free port)')
     .default(8080),
+  POLICY_DIR: z.string().min(1).optional(),
+  HUBBLE_ADDRESS: hostPort.optional(),
+  GOLDMANE_ADDRESS: hostPort.optional(),
+  FELIX_LISTEN: hostPort.optional(),
+  INGEST_LISTEN: hostPort.optional(),
+  FLOW_SOURCE_TLS_CA: z.string().min(1).optional(),
+  FLOW_SOURCE_TLS_CERT: z.string().min(1).optional(),
+  FLOW_SOURCE_TLS_KEY: z.string().min(1).optional(),
+  FLOW_SOURCE_TLS_SERVER_NAME: z.string().min(1).optional(),
+  FLOW_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(3600, 'must be at most 3600').default(10),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
 });
 

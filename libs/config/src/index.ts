@@ -1,1 +1,1 @@
-export { ConfigError, loadConfig, redact, type Config, type LogLevel } from './config.js';
+export { ConfigError, isHostPort, loadConfig, redact, type Config, type LogLevel } from './config.js';

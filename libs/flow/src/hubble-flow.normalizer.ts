@@ -16,7 +16,7 @@ import {
 import { collectIssues } from './flow-issues.js';
 import { hubblePolicies } from './hubble-policies.js';
 import { stableHash64 } from './stable-hash.js';
-import { optTimestampMs } from './timestamp.js';
+import { optTimestampMs, timestampKey } from './timestamp.js';
 
 /** Options of the Hubble normalizers. */
 export interface HubbleNormalizeOptions {
@@ -132,9 +132,15 @@ function aggregateCount(value: unknown, path: string): number {
   return n > 0 ? n : 1;
 }
 
-function derivedId(flow: Rec, node: string | undefined, time: unknown, srcIp: string | undefined, dstIp: string | undefined, l4: L4, verdict: string, eventType: number | undefined, subType: number | undefined): string {
-  const t = typeof time === 'string' ? time : `${String((time as Rec | undefined)?.['seconds'])}.${String((time as Rec | undefined)?.['nanos'])}`;
-  const point = String(field(flow, 'trace_observation_point', 'traceObservationPoint'));
+/**
+ * An id for flows without `uuid` (Cilium before 1.14): a hash of what identifies the event, in a form that is
+ * the same for its JSON and gRPC encodings.
+ */
+function derivedId(
+  node: string | undefined, time: unknown, srcIp: string | undefined, dstIp: string | undefined, l4: L4, verdict: string,
+  eventType: number | undefined, subType: number | undefined, point: string | undefined,
+): string {
+  const t = timestampKey(time);
   return `h-${stableHash64(`${node}|${t}|${srcIp}|${dstIp}|${l4.protocol}|${l4.srcPort}|${l4.dstPort}|${verdict}|${eventType}|${subType}|${point}`)}`;
 }
 
@@ -179,7 +185,7 @@ export function hubbleFlowToFlow(flow: Rec, envelope: HubbleEnvelope, options: H
   if (isReply === undefined && optBool(flow['reply'], path, 'reply') === true) isReply = true;
   if (isReply === undefined) {
     if (traceReason === 'REPLY') isReply = true;
-    else if (traceReason === 'NEW') isReply = false;
+    else if (traceReason === 'NEW' || traceReason === 'ESTABLISHED') isReply = false;
     else isReply = l4.synReply ?? l4.icmpReply;
   }
 
@@ -214,7 +220,7 @@ export function hubbleFlowToFlow(flow: Rec, envelope: HubbleEnvelope, options: H
 
   return {
     source: 'hubble',
-    id: uuid ?? derivedId(flow, nodeName, timeValue, srcIp, dstIp, l4, verdict, eventType, subType),
+    id: uuid ?? derivedId(nodeName, timeValue, srcIp, dstIp, l4, verdict, eventType, subType, point),
     time,
     timeText: typeof timeValue === 'string' ? timeValue : undefined,
     endTime: undefined,

@@ -97,3 +97,28 @@ export function optTimestampMs(value: unknown, path: string, sub?: string): numb
   }
   throw new FieldError('invalid_field', joinPath(path, sub), `${joinPath(path, sub)} must be an RFC 3339 string or {seconds, nanos}`);
 }
+
+/**
+ * A canonical `seconds.nanoseconds` text of a timestamp, the same for the RFC 3339 and the `{seconds, nanos}`
+ * form of one instant (used in derived dedupe ids). `undefined` when the value is neither.
+ */
+export function timestampKey(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    const ms = parseRfc3339(value);
+    if (ms === undefined) return undefined;
+    let nanos = 0;
+    if (value.charCodeAt(19) === 46) {
+      for (let i = 20, n = 0; n < 9; i++, n++) {
+        const c = value.charCodeAt(i) - 48;
+        nanos = nanos * 10 + (c >= 0 && c <= 9 ? c : 0);
+        if (c < 0 || c > 9) {
+          for (n++; n < 9; n++) nanos *= 10;
+          break;
+        }
+      }
+    }
+    return `${Math.floor(ms / 1000)}.${nanos}`;
+  }
+  if (isRec(value)) return `${Number(value['seconds'] ?? 0)}.${Number(value['nanos'] ?? 0)}`;
+  return undefined;
+}

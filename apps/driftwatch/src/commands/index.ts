@@ -7,5 +7,6 @@ export const commands: readonly CommandEntry[] = [
   { name: 'explain', summary: 'explain whether the declared policies allow one connection, and why', load: () => import('./explain.command.js') },
   { name: 'validate', summary: 'validate policy manifests (file:doc:path: message per problem)', load: () => import('./validate.command.js') },
   { name: 'conformance', summary: 'run NetworkPolicy conformance scenarios through the policy engine', load: () => import('./conformance.command.js') },
+  { name: 'collect', summary: 'run the flow pipeline from Hubble or Calico sources into Postgres', load: () => import('./collect.command.js') },
   { name: 'evaluate', summary: 'classify recorded flows against declared policies, offline (exit 3 on drift)', load: () => import('./evaluate.command.js') },
 ];

@@ -1,14 +1,41 @@
-import { applyMigrations } from '@driftwatch/persistence';
+import { join } from 'node:path';
+import type { Config } from '@driftwatch/config';
+import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
+import { startCollection, type Collection, type SourceSpec } from '../collection.js';
 import { configOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
 
 export const usage = `usage: driftwatch serve
 
-Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations.
+Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations, and the flow
+collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
+the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies).
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
-Stops cleanly on SIGINT or SIGTERM.`;
+SIGHUP reloads the policies; SIGINT or SIGTERM stop cleanly.`;
+
+const examplePolicies = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop', 'policies');
+
+/** The flow sources the environment configures. */
+export function configuredSources(config: Config): SourceSpec[] {
+  const specs: SourceSpec[] = [];
+  if (config.HUBBLE_ADDRESS) specs.push({ kind: 'hubble', address: config.HUBBLE_ADDRESS });
+  if (config.GOLDMANE_ADDRESS) specs.push({ kind: 'goldmane', address: config.GOLDMANE_ADDRESS });
+  if (config.FELIX_LISTEN) specs.push({ kind: 'felix', address: config.FELIX_LISTEN });
+  if (config.INGEST_LISTEN) specs.push({ kind: 'ingest', address: config.INGEST_LISTEN });
+  return specs;
+}
+
+function tlsOf(config: Config) {
+  if (!config.FLOW_SOURCE_TLS_CA && !config.FLOW_SOURCE_TLS_CERT) return undefined;
+  return {
+    caFile: config.FLOW_SOURCE_TLS_CA,
+    certFile: config.FLOW_SOURCE_TLS_CERT,
+    keyFile: config.FLOW_SOURCE_TLS_KEY,
+    serverName: config.FLOW_SOURCE_TLS_SERVER_NAME,
+  };
+}
 
 /** Resolves when the server has been stopped by a signal. */
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
@@ -20,11 +47,31 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    const specs = configuredSources(config);
+    let store: FlowStore | undefined;
+    let collection: Collection | undefined;
+    if (specs.length > 0) {
+      store = await FlowStore.open(database.url);
+      const tls = tlsOf(config);
+      collection = await startCollection({
+        store,
+        policies: config.POLICY_DIR ?? examplePolicies,
+        sources: specs,
+        windowSeconds: config.FLOW_WINDOW_SECONDS,
+        io,
+        ...(tls ? { tls } : {}),
+      }).catch(async (error: Error) => {
+        await store?.close();
+        throw error instanceof CliError ? error : new CliError(error.message);
+      });
+    }
     const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL });
     try {
       await app.listen(config.PORT, config.HOST);
     } catch (error) {
       await app.close();
+      await collection?.stop();
+      await store?.close();
       const e = error as NodeJS.ErrnoException;
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new CliError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason}`);
@@ -32,13 +79,22 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     io.stdout(`database: ${database.description}\n`);
-    io.stdout('flow sources: none configured yet; serving the API only\n');
+    io.stdout(
+      specs.length === 0
+        ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'
+        : `flow sources: ${specs.map((s) => `${s.kind} ${s.address}`).join(', ')}\n`,
+    );
+    const reload = () => void collection?.reload().catch((error: Error) => io.stderr(`policies: reload failed, keeping the current revision: ${error.message}\n`));
+    process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.off('SIGHUP', reload);
     io.stderr('stopping\n');
+    await collection?.stop();
+    await store?.close();
     await app.close();
     return 0;
   } finally {

@@ -115,6 +115,19 @@ export class FlowPipeline {
     }
   }
 
+  /**
+   * Restores a source's saved position (from `collector_state`), so a restarted collector resumes there and
+   * does not count again the flows recorded at exactly that time.
+   */
+  resumeFrom(sourceId: string, lastSeenTime: number | undefined, ids: readonly string[], lostEvents = 0): void {
+    const cursor = this.sources.get(sourceId);
+    if (!cursor || lastSeenTime === undefined) return;
+    cursor.lastSeenTime = lastSeenTime;
+    cursor.idsAtLastSeen = [...ids];
+    cursor.lostEvents = lostEvents;
+    for (const id of ids) this.recent.add(id);
+  }
+
   /** Resume point of a source: the newest flow time it delivered (epoch ms), if any. */
   lastSeen(sourceId: string): number | undefined {
     return this.sources.get(sourceId)?.lastSeenTime;

@@ -1,0 +1,103 @@
+import { FlowPipeline, HubbleRelaySource, type FlowSource, type TlsOptions } from '@driftwatch/collector';
+import type { FlowStore } from '@driftwatch/persistence';
+import type { CliIo } from './cli.js';
+import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
+
+/** One flow source to run: a client (`hubble`, `goldmane`) of an address, or a server (`felix`, `ingest`) on one. */
+export interface SourceSpec {
+  readonly kind: 'hubble' | 'goldmane' | 'felix' | 'ingest';
+  readonly address: string;
+}
+
+export interface CollectionOptions {
+  readonly store: FlowStore;
+  readonly policies: string;
+  readonly sources: readonly SourceSpec[];
+  readonly tls?: TlsOptions;
+  readonly windowSeconds: number;
+  readonly io: CliIo;
+}
+
+/** A running collection: sources feeding one pipeline, with the declared policies as its active revision. */
+export interface Collection {
+  readonly pipeline: FlowPipeline;
+  readonly sources: readonly FlowSource[];
+  /** Reloads the declared policies (SIGHUP): a new revision when they changed. */
+  reload(): Promise<void>;
+  /** Stops the sources, then writes what is still in memory. */
+  stop(): Promise<void>;
+}
+
+async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Promise<number> {
+  const { id, created } = await store.revisions.record({
+    sourceKind: declared.kind,
+    sourcePath: declared.path,
+    gitCommit: declared.gitCommit,
+    contentHash: declared.contentHash,
+    documents: declared.sources,
+    policyCount: declared.loaded.policies.length,
+    problems: declared.loaded.problems,
+  });
+  void created;
+  return id;
+}
+
+function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
+  const log = (line: string) => options.io.stderr(`${line}\n`);
+  switch (spec.kind) {
+    case 'hubble':
+      return new HubbleRelaySource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
+    default:
+      throw new Error(`flow source ${spec.kind} is not available in this build`);
+  }
+}
+
+/**
+ * Loads the declared policies as a revision (recorded in the database, with its Git commit), then starts every
+ * source into one pipeline, resuming each where the database says it stopped.
+ */
+export async function startCollection(options: CollectionOptions): Promise<Collection> {
+  const { io, store } = options;
+  const declared = await loadDeclaredPolicies(options.policies, io);
+  const revisionId = await recordRevision(store, declared);
+  io.stderr(
+    `policies: revision ${revisionId} from ${declared.path} (${declared.loaded.policies.length} policies${declared.gitCommit ? `, git ${declared.gitCommit}` : ''})\n`,
+  );
+  await store.flowRecords.ensurePartitions();
+  const pipeline = new FlowPipeline(
+    { snapshot: declared.snapshot, id: revisionId },
+    { store, windowMs: options.windowSeconds * 1000, log: (line) => io.stderr(`${line}\n`) },
+  );
+  const sources = options.sources.map((spec) => createSource(spec, pipeline, options));
+  for (const [index, source] of sources.entries()) {
+    const spec = options.sources[index] as SourceSpec;
+    pipeline.registerSource(source.id, spec.kind, spec.address);
+    const saved = await store.collectors.load(source.id);
+    if (saved?.lastSeenTime) {
+      const ids = Array.isArray(saved.cursor['ids']) ? (saved.cursor['ids'] as string[]) : [];
+      pipeline.resumeFrom(source.id, saved.lastSeenTime.getTime(), ids, saved.lostEvents);
+      io.stderr(`${source.id}: resuming from ${saved.lastSeenTime.toISOString()}\n`);
+    }
+    await source.start();
+  }
+  let current = declared.contentHash;
+  return {
+    pipeline,
+    sources,
+    async reload() {
+      const next = await loadDeclaredPolicies(options.policies, io);
+      if (next.contentHash === current) {
+        io.stderr('policies: unchanged\n');
+        return;
+      }
+      const id = await recordRevision(store, next);
+      current = next.contentHash;
+      pipeline.setRevision({ snapshot: next.snapshot, id });
+      io.stderr(`policies: now revision ${id} (${next.loaded.policies.length} policies)\n`);
+    },
+    async stop() {
+      await Promise.all(sources.map((source) => source.stop()));
+      await pipeline.close();
+    },
+  };
+}

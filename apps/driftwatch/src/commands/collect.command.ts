@@ -1,0 +1,109 @@
+import { isHostPort } from '@driftwatch/config';
+import { applyMigrations, FlowStore } from '@driftwatch/persistence';
+import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
+import { startCollection, type SourceSpec } from '../collection.js';
+import { configOrExit, openDatabase } from '../database.js';
+
+export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
+                          --ingest-listen <host:port>)... --policies <path>
+                          [--until-idle <seconds>] [--max-flows <n>] [--window <seconds>]
+                          [--tls-ca <file>] [--tls-cert <file> --tls-key <file>] [--tls-server-name <name>]
+
+Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
+the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
+  --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow
+  --until-idle      stop after this many seconds without a message
+  --max-flows       stop after this many flows
+  --window          aggregation window in seconds (default FLOW_WINDOW_SECONDS, 10; 0 = one record per flow)
+  --tls-*           TLS (CA) or mutual TLS (CA, cert, key) towards the source; server name override
+SIGHUP reloads the policies; SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
+JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}.`;
+
+const sourceFlags = { hubble: 'hubble', goldmane: 'goldmane', 'felix-listen': 'felix', 'ingest-listen': 'ingest' } as const;
+
+export async function run(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, {
+    hubble: { type: 'string', multiple: true },
+    goldmane: { type: 'string', multiple: true },
+    'felix-listen': { type: 'string', multiple: true },
+    'ingest-listen': { type: 'string', multiple: true },
+    policies: { type: 'string' },
+    'until-idle': { type: 'string' },
+    'max-flows': { type: 'string' },
+    window: { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-server-name': { type: 'string' },
+  });
+  const sources: SourceSpec[] = [];
+  for (const [flag, kind] of Object.entries(sourceFlags)) {
+    for (const address of (values[flag as keyof typeof sourceFlags] as string[] | undefined) ?? []) {
+      if (!isHostPort(address)) throw new CliError(`--${flag} must be host:port, got ${JSON.stringify(address)}`, 2);
+      sources.push({ kind, address });
+    }
+  }
+  if (sources.length === 0) throw new CliError(`name at least one flow source\n${usage}`, 2);
+  const config = configOrExit();
+  const policies = values.policies ?? config.POLICY_DIR;
+  if (!policies) throw new CliError('--policies is required (or set POLICY_DIR)', 2);
+  const idleSeconds = parseIntegerOption('until-idle', values['until-idle'], 1, 86_400);
+  const maxFlows = parseIntegerOption('max-flows', values['max-flows'], 1, Number.MAX_SAFE_INTEGER);
+  const windowSeconds = parseIntegerOption('window', values.window, 0, 3600) ?? config.FLOW_WINDOW_SECONDS;
+  if (!!values['tls-cert'] !== !!values['tls-key']) throw new CliError('--tls-cert and --tls-key go together', 2);
+  const tls = values['tls-ca'] || values['tls-cert']
+    ? { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'], serverName: values['tls-server-name'] }
+    : undefined;
+
+  const started = performance.now();
+  const database = await openDatabase(io, config);
+  let store: FlowStore | undefined;
+  try {
+    await applyMigrations(database.url).catch((error: Error) => {
+      throw new CliError(`migration failed: ${error.message}`);
+    });
+    store = await FlowStore.open(database.url);
+    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}) }).catch((error: Error) => {
+      throw error instanceof CliError ? error : new CliError(error.message);
+    });
+    const summary = collection.pipeline.summary;
+    await new Promise<void>((resolve) => {
+      let lastFlows = -1;
+      let lastChange = Date.now();
+      let lastProgress = 0;
+      const stop = () => {
+        clearInterval(timer);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        process.off('SIGHUP', reload);
+        resolve();
+      };
+      const reload = () => void collection.reload().catch((error: Error) => io.stderr(`policies: reload failed, keeping the current revision: ${error.message}\n`));
+      const timer = setInterval(() => {
+        const seen = summary.flows + summary.malformed + summary.lost;
+        if (seen !== lastFlows) {
+          lastFlows = seen;
+          lastChange = Date.now();
+        }
+        if (Date.now() - lastProgress >= 2000) {
+          lastProgress = Date.now();
+          io.stderr(`collect: ${summary.flows} flows (${summary.allowed} allowed, ${summary.denied} denied, ${summary.unexpected} unexpected, ${summary.skipped} skipped), ${summary.lost} lost\n`);
+        }
+        if (maxFlows !== undefined && summary.flows >= maxFlows) stop();
+        if (idleSeconds !== undefined && Date.now() - lastChange >= idleSeconds * 1000) stop();
+      }, 50);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      process.on('SIGHUP', reload);
+    });
+    await collection.stop();
+    const s = summary;
+    io.stdout(
+      `${JSON.stringify({ flows: s.flows, allowed: s.allowed, denied: s.denied, unexpected: s.unexpected, skipped: s.skipped, lost: s.lost, seconds: Number(((performance.now() - started) / 1000).toFixed(3)), duplicates: s.duplicates, malformed: s.malformed })}\n`,
+    );
+    return 0;
+  } finally {
+    await store?.close();
+    await database.close();
+  }
+}

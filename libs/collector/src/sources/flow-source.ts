@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+
+/**
+ * A running connection to one flow source (a client of Hubble or Goldmane, or a server Felix or agents push
+ * to). It feeds a FlowPipeline, reconnects by itself with backoff, and logs a lost connection once.
+ */
+export interface FlowSource {
+  /** Stable id, used for the collector's saved state: `<kind>:<address>`. */
+  readonly id: string;
+  /** Starts connecting or listening; resolves once started (servers: once bound). Never rejects for a client. */
+  start(): Promise<void>;
+  /** Stops; pending flows are handed to the pipeline before it resolves. */
+  stop(): Promise<void>;
+}
+
+/** TLS settings of a gRPC client: server TLS with `caFile`, mutual TLS when `certFile` and `keyFile` are set too. */
+export interface TlsOptions {
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Name to verify the server certificate against when dialling by IP or through a port-forward. */
+  readonly serverName?: string;
+}
+
+/** Channel credentials and options for a client: plaintext unless TLS options are given. Reads the files once. */
+export function clientCredentials(tls: TlsOptions | undefined): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
+  if (!tls || (!tls.caFile && !tls.certFile && !tls.keyFile)) return { credentials: grpc.credentials.createInsecure(), options: {} };
+  if (!!tls.certFile !== !!tls.keyFile) throw new Error('mutual TLS needs both a client certificate and its key');
+  const read = (file: string | undefined) => (file ? readFileSync(file) : null);
+  return {
+    credentials: grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile)),
+    options: tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {},
+  };
+}
+
+/**
+ * Exponential backoff with full jitter: 0.5 s doubling up to `maxMs` (default 30 s). `reset()` after a success.
+ */
+export class Backoff {
+  private attempt = 0;
+
+  constructor(
+    private readonly baseMs = 500,
+    private readonly maxMs = 30_000,
+  ) {}
+
+  /** The delay before the next attempt. */
+  next(): number {
+    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
+    this.attempt += 1;
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  reset(): void {
+    this.attempt = 0;
+  }
+
+  get attempts(): number {
+    return this.attempt;
+  }
+}
+
+/** A promise that resolves after `ms`, or at once when `signal` aborts. */
+export function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,140 @@
+import * as grpc from '@grpc/grpc-js';
+import { createHubbleNormalizer, type HubbleNormalizer } from '@driftwatch/flow';
+import { loadHubbleApi } from '../grpc/protos.js';
+import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
+import { Backoff, clientCredentials, delay, type FlowSource, type TlsOptions } from './flow-source.js';
+
+export interface HubbleRelayOptions {
+  /** `host:port` of Hubble Relay (default port 4245) or of a node's Hubble server (4244, usually with mTLS). */
+  readonly address: string;
+  readonly tls?: TlsOptions;
+  /** Where to start when nothing was collected yet (epoch ms); undefined = what the server sends for a follow. */
+  readonly since?: number;
+  /** How far back a resumed stream starts before the newest flow received, for Relay's imperfect ordering (default 2 s). */
+  readonly resumeOverlapMs?: number;
+  readonly log?: (line: string) => void;
+  /** Cluster name for flows that do not carry one. */
+  readonly cluster?: string;
+}
+
+type Decoded = { ok: true; value: unknown } | { ok: false; error: Error };
+
+/**
+ * Client of Hubble's `observer.Observer/GetFlows` with follow=true. Reconnects with exponential backoff and
+ * resumes with `since` = the newest flow time received (minus an overlap that the pipeline deduplicates by
+ * flow uuid). A message that does not decode is counted as malformed and skipped; the stream goes on.
+ */
+export class HubbleRelaySource implements FlowSource {
+  readonly id: string;
+  private readonly abort = new AbortController();
+  private readonly normalizer: HubbleNormalizer;
+  private client: grpc.Client | undefined;
+  private call: grpc.ClientReadableStream<Decoded> | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly path = '/observer.Observer/GetFlows';
+  private serialize!: (value: unknown) => Buffer;
+  private decode!: (buffer: Buffer) => unknown;
+
+  constructor(
+    private readonly pipeline: FlowPipeline,
+    private readonly options: HubbleRelayOptions,
+  ) {
+    this.id = `hubble:${options.address}`;
+    this.normalizer = createHubbleNormalizer(options.cluster === undefined ? {} : { cluster: options.cluster });
+  }
+
+  async start(): Promise<void> {
+    const method = loadHubbleApi().Observer.service['GetFlows'];
+    if (!method) throw new Error('observer.Observer/GetFlows is missing from the loaded protos');
+    this.serialize = method.requestSerialize as (value: unknown) => Buffer;
+    this.decode = method.responseDeserialize as (buffer: Buffer) => unknown;
+    const { credentials, options } = clientCredentials(this.options.tls);
+    this.client = new grpc.Client(this.options.address, credentials, { ...options, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    this.pipeline.registerSource(this.id, 'hubble', this.options.address);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.call?.cancel();
+    await this.loop;
+    this.client?.close();
+  }
+
+  private async run(): Promise<void> {
+    const backoff = new Backoff();
+    let down: string | undefined;
+    while (!this.abort.signal.aborted) {
+      const outcome = await this.stream(() => {
+        if (down !== undefined) this.options.log?.(`${this.id}: reconnected`);
+        down = undefined;
+        backoff.reset();
+        this.pipeline.setConnected(this.id, true);
+      });
+      if (this.abort.signal.aborted) break;
+      if (down === undefined) {
+        // Log a lost connection once; further failed attempts are silent until it comes back.
+        this.options.log?.(`${this.id}: ${outcome}; reconnecting with backoff`);
+        this.pipeline.setConnected(this.id, false, outcome);
+      }
+      down = outcome;
+      await delay(backoff.next(), this.abort.signal);
+    }
+    this.pipeline.setConnected(this.id, false);
+  }
+
+  /** One GetFlows stream; resolves with why it ended. `onFirstMessage` fires when the stream delivers. */
+  private stream(onFirstMessage: () => void): Promise<string> {
+    return new Promise((resolve) => {
+      const since = this.resumeAt();
+      const request: Record<string, unknown> = { follow: true };
+      if (since !== undefined) request['since'] = { seconds: String(Math.floor(since / 1000)), nanos: (since % 1000) * 1_000_000 };
+      const call = this.client!.makeServerStreamRequest<unknown, Decoded>(this.path, this.serialize, (buffer) => this.safeDecode(buffer), request);
+      this.call = call;
+      let first = true;
+      call.on('metadata', () => {
+        if (first) {
+          first = false;
+          onFirstMessage();
+        }
+      });
+      call.on('data', (decoded: Decoded) => {
+        if (first) {
+          first = false;
+          onFirstMessage();
+        }
+        const wait = decoded.ok
+          ? this.pipeline.accept(this.id, this.normalizer.response(decoded.value))
+          : (this.pipeline.reject(this.id, { code: 'undecodable', message: decoded.error.message }), undefined);
+        if (wait) {
+          call.pause();
+          void wait.then(() => call.resume());
+        }
+      });
+      call.on('error', (error: grpc.ServiceError) => resolve(describe(error, this.options.address)));
+      call.on('end', () => resolve('the server ended the stream'));
+    });
+  }
+
+  private resumeAt(): number | undefined {
+    const last = this.pipeline.lastSeen(this.id);
+    if (last === undefined) return this.options.since;
+    return Math.max(0, last - (this.options.resumeOverlapMs ?? 2000));
+  }
+
+  private safeDecode(buffer: Buffer): Decoded {
+    try {
+      return { ok: true, value: this.decode(buffer) };
+    } catch (error) {
+      return { ok: false, error: error as Error };
+    }
+  }
+}
+
+/** One line for a failed or ended stream. */
+export function describe(error: grpc.ServiceError, address: string): string {
+  const status = grpc.status[error.code] ?? String(error.code);
+  if (error.code === grpc.status.UNAVAILABLE) return `cannot reach ${address} (${error.details || 'unavailable'})`;
+  if (error.code === grpc.status.CANCELLED) return 'stream cancelled';
+  return `stream failed: ${status}: ${error.details || error.message}`;
+}
