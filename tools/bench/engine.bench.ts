@@ -15,6 +15,7 @@ import {
   type NetworkPolicy,
   type PodEndpoint,
   type PolicySnapshot,
+  type RevisionInput,
 } from '@driftwatch/policy-engine';
 
 const NAMESPACES = 200;
@@ -193,6 +194,16 @@ function naiveVerdict(policies: readonly NetworkPolicy[], nsLabels: (ns: string)
   return half('egress', q.src, q.dst) && half('ingress', q.dst, q.src) ? 'allow' : 'deny';
 }
 
+/** The queries that miss the cache of a fresh snapshot (the probe is dropped afterwards, and so is its memory). */
+function firstOccurrences(input: RevisionInput, queries: readonly Query[]): Query[] {
+  const probe = compileRevision(input, { revision: 1 });
+  return queries.filter((q) => {
+    const before = probe.cacheStats().misses;
+    probe.evaluate(q.src, q.dst, q.port, q.protocol);
+    return probe.cacheStats().misses > before;
+  });
+}
+
 // Heap figures are taken after a full collection, so they show what is live rather than what is pending.
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
@@ -221,13 +232,7 @@ function main(): number {
 
   // Keep only the first occurrence of each (source identity, destination identity, port, protocol): probing a
   // separate snapshot in the same order tells which queries are misses, so every timed cold lookup is one.
-  const candidates = generateQueries(snapshot, COLD_QUERIES);
-  const probe = compileRevision(loaded, { revision: 1 });
-  const cold = candidates.filter((q) => {
-    const before = probe.cacheStats().misses;
-    probe.evaluate(q.src, q.dst, q.port, q.protocol);
-    return probe.cacheStats().misses > before;
-  });
+  const cold = firstOccurrences(loaded, generateQueries(snapshot, COLD_QUERIES));
   const heapBeforeRuns = heapUsed();
   const [, coldMs] = time(() => {
     for (const q of cold) snapshot.evaluate(q.src, q.dst, q.port, q.protocol);

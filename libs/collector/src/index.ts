@@ -14,3 +14,9 @@ export {
 export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';
 export { Backoff, clientCredentials, type FlowSource, type TlsOptions } from './sources/flow-source.js';
 export { HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';
+
+// --- Calico sources and our Ingest API (Goldmane Flows/Stream client, Felix FlowCollector and Ingest servers) ---
+export { GoldmaneStreamSource, type GoldmaneStreamOptions } from './sources/goldmane-stream.source.js';
+export { FelixCollectorServer, type FelixCollectorOptions } from './sources/felix-collector.server.js';
+export { IngestServer, type IngestServerOptions, type PublishSummary } from './sources/ingest.server.js';
+// --- end of Calico sources and Ingest API ---------------------------------------------------------------------

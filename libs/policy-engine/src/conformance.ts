@@ -1,4 +1,4 @@
-import { compileRevision } from './compile/compile-revision.js';
+import { compileRevision, type PolicySnapshot } from './compile/compile-revision.js';
 import type { Endpoint, Verdict } from './decision.js';
 import { renderExplanation } from './explain.js';
 import { NAMESPACE_NAME_LABEL } from './load/decode-inventory.js';
@@ -99,7 +99,7 @@ function runState(state: State, file: string, step: number | undefined, fail: (f
 
 interface CaseEndpoint {
   readonly label: string;
-  resolve(snapshot: ReturnType<typeof compileRevision>): Endpoint | string;
+  resolve(snapshot: PolicySnapshot): Endpoint | string;
 }
 
 function endpointOf(value: unknown): CaseEndpoint {

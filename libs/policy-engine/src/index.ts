@@ -20,8 +20,8 @@ export type { ManifestSource } from './load/parse-sources.js';
 export { compileRevision, type CompileOptions, type PolicySnapshot, type RevisionInput } from './compile/compile-revision.js';
 export type { CacheStats } from './compile/decision-cache.js';
 
-/** Turn a {@link Decision} into text a person can act on. */
-export { renderExplanation } from './explain.js';
+/** Explain a {@link Decision}: as structured data, or as text a person can act on. */
+export { explainDecision, renderExplanation, type Explanation, type HalfExplanation, type HalfReason } from './explain.js';
 
 /** Run one scenario of the conformance corpus format through load, compile and evaluate. */
 export { runConformanceScenario, type ConformanceFailure, type ConformanceReport } from './conformance.js';

@@ -149,6 +149,20 @@ spec:
     });
   });
 
+  it('reads a null port entry as an empty one, and rejects a null peer as empty', () => {
+    const loaded = yaml(`apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: p, namespace: shop}
+spec:
+  podSelector: {}
+  ingress: [{ports: [null]}]
+  egress: [{to: [null]}]
+`);
+    expect(loaded.problems.map((p) => [p.code, p.path])).toEqual([['empty_peer', 'spec.egress[0].to[0]']]);
+    const ports = loadManifests([{ name: 'p.yaml', text: 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: p, namespace: s}\nspec: {podSelector: {}, ingress: [{ports: [null]}]}' }]);
+    expect(ports.policies[0]?.ingress).toEqual([{ peers: [], ports: [{ protocol: 'TCP' }] }]);
+  });
+
   it('keeps an explicit policyTypes as written', () => {
     const loaded = yaml(`apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy

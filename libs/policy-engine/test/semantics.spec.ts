@@ -115,6 +115,12 @@ const RULES: readonly Rule[] = [
     deny: { src: web, dst: db, port: 53, protocol: 'UDP' },
   },
   {
+    rule: 'an empty port entry admits every TCP port',
+    policies: [np('shop', 'db', ingressTo([], [{}]))],
+    allow: { src: web, dst: db, port: 1234, protocol: 'TCP' },
+    deny: { src: web, dst: db, port: 1234, protocol: 'UDP' },
+  },
+  {
     rule: 'endPort makes a port range, both ends included',
     policies: [np('shop', 'db', ingressTo([], [{ port: 8000, endPort: 8100 }]))],
     allow: { src: web, dst: db, port: 8100 },
@@ -137,6 +143,12 @@ const RULES: readonly Rule[] = [
     policies: [np('shop', 'web', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 'http' }] }] })],
     allow: { src: web, dst: alt, port: 9000 },
     deny: { src: web, dst: alt, port: 8080 },
+  },
+  {
+    rule: 'a named port never matches an external destination (it has no container ports)',
+    policies: [np('shop', 'web', { podSelector: { matchLabels: { app: 'web' } }, policyTypes: ['Egress'], egress: [{ ports: [{ port: 'http' }] }] })],
+    allow: { src: web, dst: api, port: 8080 },
+    deny: { src: web, dst: internet, port: 8080 },
   },
   {
     rule: 'a named port matches only its own protocol',

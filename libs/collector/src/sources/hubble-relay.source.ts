@@ -13,6 +13,8 @@ export interface HubbleRelayOptions {
   /** How far back a resumed stream starts before the newest flow received, for Relay's imperfect ordering (default 2 s). */
   readonly resumeOverlapMs?: number;
   readonly log?: (line: string) => void;
+  /** First reconnect delay in ms, doubling up to 30 s (default 500). */
+  readonly retryBaseMs?: number;
   /** Cluster name for flows that do not carry one. */
   readonly cluster?: string;
 }
@@ -26,6 +28,8 @@ type Decoded = { ok: true; value: unknown } | { ok: false; error: Error };
  */
 export class HubbleRelaySource implements FlowSource {
   readonly id: string;
+  /** Streams that ended or failed to start since the last successful one. */
+  failedAttempts = 0;
   private readonly abort = new AbortController();
   private readonly normalizer: HubbleNormalizer;
   private client: grpc.Client | undefined;
@@ -62,12 +66,13 @@ export class HubbleRelaySource implements FlowSource {
   }
 
   private async run(): Promise<void> {
-    const backoff = new Backoff();
+    const backoff = new Backoff(this.options.retryBaseMs);
     let down: string | undefined;
     while (!this.abort.signal.aborted) {
       const outcome = await this.stream(() => {
         if (down !== undefined) this.options.log?.(`${this.id}: reconnected`);
         down = undefined;
+        this.failedAttempts = 0;
         backoff.reset();
         this.pipeline.setConnected(this.id, true);
       });
@@ -78,6 +83,7 @@ export class HubbleRelaySource implements FlowSource {
         this.pipeline.setConnected(this.id, false, outcome);
       }
       down = outcome;
+      this.failedAttempts += 1;
       await delay(backoff.next(), this.abort.signal);
     }
     this.pipeline.setConnected(this.id, false);
@@ -134,7 +140,17 @@ export class HubbleRelaySource implements FlowSource {
 /** One line for a failed or ended stream. */
 export function describe(error: grpc.ServiceError, address: string): string {
   const status = grpc.status[error.code] ?? String(error.code);
-  if (error.code === grpc.status.UNAVAILABLE) return `cannot reach ${address} (${error.details || 'unavailable'})`;
+  if (error.code === grpc.status.UNAVAILABLE) return `cannot reach ${address} (${reason(error.details)})`;
   if (error.code === grpc.status.CANCELLED) return 'stream cancelled';
   return `stream failed: ${status}: ${error.details || error.message}`;
+}
+
+/** The cause inside grpc-js's "No connection established. Last error: …" details, in plain words. */
+function reason(details: string | undefined): string {
+  if (!details) return 'unavailable';
+  if (details.includes('ECONNREFUSED')) return 'connection refused';
+  if (details.includes('ENOTFOUND') || details.includes('EAI_AGAIN')) return 'host not found';
+  if (details.includes('ETIMEDOUT') || details.includes('Deadline')) return 'timed out';
+  if (details.includes('ECONNRESET')) return 'connection reset';
+  return details.replace(/\.?\s*Resolution note:\s*$/, '');
 }

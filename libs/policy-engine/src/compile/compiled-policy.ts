@@ -22,7 +22,7 @@ export interface CompiledPeer {
 export interface CompiledPort {
   readonly index: number;
   readonly protocol: number;
-  /** Inclusive range; [1, 65535] when the entry names no port. Unused for named ports. */
+  /** Inclusive range; [0, 65535] when the entry names no port. Unused for named ports. */
   readonly from: number;
   readonly to: number;
   /** A named port, resolved on the destination pod. */
@@ -40,6 +40,8 @@ export interface CompiledRule {
 }
 
 export interface CompiledPolicy {
+  /** Position in the canonical order. */
+  readonly index: number;
   readonly ref: PolicyRef;
   readonly namespace: string;
   readonly podSelector: CompiledSelector;
@@ -97,14 +99,15 @@ export function compilePolicies(policies: readonly NetworkPolicy[]) {
           namedPorts = true;
           return { index: i, protocol, from: 0, to: -1, name: port.port };
         }
-        if (port.port === undefined) return { index: i, protocol, from: 1, to: 65535, name: undefined };
+        if (port.port === undefined) return { index: i, protocol, from: 0, to: 65535, name: undefined };
         return { index: i, protocol, from: port.port, to: port.endPort ?? port.port, name: undefined };
       }),
       matches: new Map(),
     }));
 
   const sorted = [...policies].sort((a, b) => compareText(a.namespace, b.namespace) || compareText(a.name, b.name));
-  const compiled: CompiledPolicy[] = sorted.map((policy) => ({
+  const compiled: CompiledPolicy[] = sorted.map((policy, index) => ({
+    index,
     ref: Object.freeze({ namespace: policy.namespace, name: policy.name }),
     namespace: policy.namespace,
     podSelector: selectors.intern(policy.podSelector),

@@ -1,6 +1,6 @@
 import type { Direction, HalfDecision, IssueCode, Verdict } from '../decision.js';
-import type { CompiledPolicy, CompiledRule } from './compiled-policy.js';
-import { IP_INVALID, IP_NONE, type Identity, type NamespaceIdentity, type PolicySelection } from './identity.js';
+import { protocolIndex, type CompiledPolicy, type CompiledRule } from './compiled-policy.js';
+import { IP_INVALID, IP_NONE, type Identity, type NamespaceIdentity, type PolicySelection, type PolicySet } from './identity.js';
 import { matchSelector, type CompiledSelector } from './selectors.js';
 
 /** What a decision holds apart from its endpoints, port and protocol; shared by every decision equal to it. */
@@ -55,6 +55,7 @@ export class Evaluator {
   /** Every distinct decision core made so far; decisions are cached as indexes into it. */
   readonly cores: DecisionCore[] = [];
   private readonly coreIds = new Map<HalfDecision, Map<HalfDecision, Map<number, number>>>();
+  private readonly policySets = new Map<string, PolicySet>();
   private issues = 0;
 
   constructor(
@@ -96,10 +97,10 @@ export class Evaluator {
         if (portIndex === NONE) continue;
         const peerIndex = this.matchPeers(rule, policy.namespace, peer);
         if (peerIndex === NONE) continue;
-        return allowedHalf(direction, selection, policy, rule, peerIndex, portIndex);
+        return allowedHalf(direction, selection.set, policy, rule, peerIndex, portIndex);
       }
     }
-    return deniedHalf(direction, selection);
+    return deniedHalf(direction, selection.set);
   }
 
   private selection(subject: Identity, direction: Direction): PolicySelection {
@@ -107,11 +108,22 @@ export class Evaluator {
     if (selection === undefined) {
       const candidates = (this.byNamespace.get(subject.namespace) ?? []).filter((p) => p[direction] !== undefined);
       const policies = candidates.filter((p) => this.matchPod(subject, p.podSelector));
-      selection = { policies, refs: Object.freeze(policies.map((p) => p.ref)), consultsLabels: candidates.length > 0, halves: new Map() };
+      selection = { policies, set: this.policySet(policies), consultsLabels: candidates.length > 0 };
       subject[direction] = selection;
     }
     if (!subject.labelsKnown && selection.consultsLabels) this.issues |= POD_LABELS_UNKNOWN;
     return selection;
+  }
+
+  /** One shared PolicySet per distinct list of policies, so that equal halves (and decisions) are one object. */
+  private policySet(policies: readonly CompiledPolicy[]): PolicySet {
+    const key = policies.map((p) => p.index).join(',');
+    let set = this.policySets.get(key);
+    if (set === undefined) {
+      set = { refs: Object.freeze(policies.map((p) => p.ref)), halves: new Map() };
+      this.policySets.set(key, set);
+    }
+    return set;
   }
 
   /** Selector results are memoized per identity and per namespace identity: each is computed once per revision. */
@@ -142,7 +154,7 @@ export class Evaluator {
         continue;
       }
       for (const candidate of named) {
-        if (candidate.name === entry.name && candidate.port === port && protocolOf(candidate.protocol) === protocol) return i;
+        if (candidate.name === entry.name && candidate.port === port && protocolIndex(candidate.protocol) === protocol) return i;
       }
     }
     return NONE;
@@ -188,30 +200,26 @@ function memoized(memo: Int8Array, selector: CompiledSelector, labels: ReadonlyM
   return result;
 }
 
-function protocolOf(protocol: string): number {
-  return protocol === 'TCP' ? 0 : protocol === 'UDP' ? 1 : protocol === 'SCTP' ? 2 : 3;
-}
-
-function deniedHalf(direction: Direction, selection: PolicySelection): HalfDecision {
-  let half = selection.halves.get(selection);
+function deniedHalf(direction: Direction, set: PolicySet): HalfDecision {
+  let half = set.halves.get(set);
   if (half === undefined) {
-    half = Object.freeze({ direction, verdict: 'deny', applicable: true, isolated: true, isolatingPolicies: selection.refs });
-    selection.halves.set(selection, half);
+    half = Object.freeze({ direction, verdict: 'deny', applicable: true, isolated: true, isolatingPolicies: set.refs });
+    set.halves.set(set, half);
   }
   return half;
 }
 
-function allowedHalf(direction: Direction, selection: PolicySelection, policy: CompiledPolicy, rule: CompiledRule, peer: number, port: number): HalfDecision {
+function allowedHalf(direction: Direction, set: PolicySet, policy: CompiledPolicy, rule: CompiledRule, peer: number, port: number): HalfDecision {
   const matchKey = (peer + 2) * 65536 + (port + 2);
   let allowedBy = rule.matches.get(matchKey);
   if (allowedBy === undefined) {
     allowedBy = Object.freeze({ policy: policy.ref, rule: rule.index, peer: peer === ALL ? null : peer, port: port === ALL ? null : port });
     rule.matches.set(matchKey, allowedBy);
   }
-  let half = selection.halves.get(allowedBy);
+  let half = set.halves.get(allowedBy);
   if (half === undefined) {
-    half = Object.freeze({ direction, verdict: 'allow', applicable: true, isolated: true, isolatingPolicies: selection.refs, allowedBy });
-    selection.halves.set(allowedBy, half);
+    half = Object.freeze({ direction, verdict: 'allow', applicable: true, isolated: true, isolatingPolicies: set.refs, allowedBy });
+    set.halves.set(allowedBy, half);
   }
   return half;
 }

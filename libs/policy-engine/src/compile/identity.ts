@@ -28,14 +28,21 @@ export class NamespaceIdentity {
   ) {}
 }
 
-/** The policies that select a pod for one direction, with the halves that explain a decision for it. */
+/**
+ * A set of policies that select pods for one direction, shared by every identity selected by exactly these
+ * policies, with the half decisions made for it (keyed by the RuleMatch, or by the set itself for deny).
+ */
+export interface PolicySet {
+  readonly refs: readonly PolicyRef[];
+  readonly halves: Map<object, HalfDecision>;
+}
+
+/** The policies that select one identity for one direction. */
 export interface PolicySelection {
   readonly policies: readonly CompiledPolicy[];
-  readonly refs: readonly PolicyRef[];
+  readonly set: PolicySet;
   /** Whether any policy of the namespace has this direction, so that the pod's labels mattered. */
   readonly consultsLabels: boolean;
-  /** Half decisions made for this selection (keyed by the RuleMatch, or by the selection for deny), shared. */
-  readonly halves: Map<object, HalfDecision>;
 }
 
 /**

@@ -75,7 +75,8 @@ function decodeRules(reader: ObjectReader, value: unknown, path: string, peersKe
 }
 
 function decodePeer(reader: ObjectReader, value: unknown, path: string): NetworkPolicyPeer | undefined {
-  const object = reader.requiredObject(value, path);
+  // A null entry is an empty peer, as the API server reads it (and rejects it below).
+  const object = value === null || value === undefined ? {} : reader.object(value, path);
   if (!object) return undefined;
   reader.knownFields(object, path, ['podSelector', 'namespaceSelector', 'ipBlock']);
   const given = (key: string) => {
@@ -132,7 +133,8 @@ function readCidr(reader: ObjectReader, text: string, path: string): Cidr | unde
 }
 
 function decodePort(reader: ObjectReader, value: unknown, path: string): NetworkPolicyPort | undefined {
-  const object = reader.requiredObject(value, path);
+  // A null entry is an empty port entry: every TCP port.
+  const object = value === null || value === undefined ? {} : reader.object(value, path);
   if (!object) return undefined;
   reader.knownFields(object, path, ['protocol', 'port', 'endPort']);
   const protocolText = reader.string(get(object, 'protocol'), child(path, 'protocol'));

@@ -98,12 +98,6 @@ function decodeObject(out: Collector, value: unknown, file: string, document: nu
     out.problems.push(...reader.problems);
     return;
   }
-  const origin: Origin = { file, document };
-  const name = (() => {
-    const meta = get(value, 'metadata');
-    const text = isObject(meta) ? get(meta, 'name') : undefined;
-    return typeof text === 'string' ? ` "${text}"` : '';
-  })();
   if (kind === 'List' || (kind.endsWith('List') && Array.isArray(get(value, 'items')))) {
     const itemDefaults = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion };
     reader.list(get(value, 'items'), 'items').forEach((item, i) => {
@@ -117,17 +111,24 @@ function decodeObject(out: Collector, value: unknown, file: string, document: nu
     out.notes.push(...reader.notes);
     out.problems.push(...reader.problems);
   };
+  const versions = kind === 'NetworkPolicy' ? ['networking.k8s.io/v1'] : kind === 'Namespace' ? ['v1'] : isPodKind(kind) ? POD_KINDS[kind] : undefined;
+  if (versions === undefined) return skip('skipped_kind', `skipped ${kind}${displayName(value)} (${apiVersion}): not a kind the policy engine uses`);
+  if (!versions.includes(apiVersion)) {
+    return skip('unsupported_api_version', `skipped ${kind}${displayName(value)}: apiVersion ${apiVersion} is not ${versions.join(' or ')}`);
+  }
+  const origin: Origin = { file, document };
   if (kind === 'NetworkPolicy') {
-    if (apiVersion !== 'networking.k8s.io/v1') return skip('unsupported_api_version', `skipped NetworkPolicy${name}: apiVersion ${apiVersion} is not networking.k8s.io/v1`);
     out.commit(reader, (p) => `NetworkPolicy ${p.namespace}/${p.name}`, decodeNetworkPolicy(reader, value, origin), out.policies);
   } else if (kind === 'Namespace') {
-    if (apiVersion !== 'v1') return skip('unsupported_api_version', `skipped Namespace${name}: apiVersion ${apiVersion} is not v1`);
     out.commit(reader, (n) => `Namespace ${n.name}`, decodeNamespace(reader, value, origin), out.namespaces);
   } else if (isPodKind(kind)) {
-    const versions = POD_KINDS[kind];
-    if (!versions.includes(apiVersion)) return skip('unsupported_api_version', `skipped ${kind}${name}: apiVersion ${apiVersion} is not ${versions.join(' or ')}`);
     out.commit(reader, (p) => `${p.kind} ${p.namespace}/${p.name}`, decodePodTemplate(reader, value, kind, origin), out.pods);
-  } else {
-    skip('skipped_kind', `skipped ${kind}${name} (${apiVersion}): not a kind the policy engine uses`);
   }
+}
+
+/** ` "name"` for messages about an object, or nothing when it has no readable name. */
+function displayName(object: Readonly<Record<string, unknown>>): string {
+  const meta = get(object, 'metadata');
+  const name = isObject(meta) ? get(meta, 'name') : undefined;
+  return typeof name === 'string' ? ` "${name}"` : '';
 }

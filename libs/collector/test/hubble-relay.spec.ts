@@ -1,0 +1,160 @@
+import type { Flow } from '@driftwatch/flow';
+import { FlowStore } from '@driftwatch/persistence';
+import { compileRevision, loadManifests, type PolicySnapshot } from '@driftwatch/policy-engine';
+import {
+  createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, malformedFrame, renderSyntheticPolicies, withUnknownFields,
+  type SyntheticHubbleEvent,
+} from '@driftwatch/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
+import { closedPort, Recorder } from './support/collector-kit.js';
+
+const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
+let snapshot: PolicySnapshot;
+let store: FlowStore;
+
+beforeAll(async () => {
+  const loaded = loadManifests([{ name: 'synthetic.yaml', text: renderSyntheticPolicies(cluster) }]);
+  expect(loaded.problems).toEqual([]);
+  snapshot = compileRevision(loaded, { revision: 1 });
+  store = await FlowStore.open(inject('databaseUrl'));
+});
+afterAll(() => store.close());
+
+/** Synthetic traffic starting at a time of its own, so that tests sharing the database can be told apart. */
+function traffic(count: number, startTimeMs: number, extra: { lostEventsEvery?: number } = {}): SyntheticHubbleEvent[] {
+  return [...generateHubbleTraffic(cluster, { seed: startTimeMs % 997, count, startTimeMs, meanGapMicros: 2000, ...extra })];
+}
+
+function expectedTotals(events: readonly SyntheticHubbleEvent[]) {
+  const totals = { flows: 0, allowed: 0, denied: 0, unexpected: 0, skipped: 0, lost: 0 };
+  for (const { expected, response } of events) {
+    if (expected.kind === 'lost_events') {
+      totals.lost += Number((response.lost_events as { num_events_lost?: string } | undefined)?.num_events_lost ?? 0);
+      continue;
+    }
+    totals.flows += 1;
+    if (expected.label) totals[expected.label] += 1;
+    else totals.skipped += 1;
+  }
+  return totals;
+}
+
+async function storedTotals(since: Date) {
+  const rows = await store.flowRecords.totals(since);
+  const sum = (pick: (r: (typeof rows)[number]) => boolean) => rows.filter(pick).reduce((n, r) => n + r.flows, 0);
+  return {
+    allowed: sum((r) => r.label === 'allowed'),
+    denied: sum((r) => r.label === 'denied'),
+    unexpected: sum((r) => r.label === 'unexpected'),
+    skipped: sum((r) => r.label === null),
+    unenforcedDeny: sum((r) => r.driftKind === 'unenforced-deny'),
+    unexpectedDrop: sum((r) => r.driftKind === 'unexpected-drop'),
+  };
+}
+
+function startPipeline(flows: Recorder<Flow>, logs: Recorder<string>) {
+  return new FlowPipeline({ snapshot, id: null }, { store, windowMs: 10_000, onFlow: (flow) => flows.push(flow), log: logs.push });
+}
+
+describe('Hubble GetFlows → pipeline → Postgres', () => {
+  it('stores every flow with the label the declared policies imply, and records lost events as a gap', async () => {
+    const start = Date.UTC(2026, 10, 1, 10, 0, 0);
+    const events = traffic(3000, start, { lostEventsEvery: 1000 });
+    const relay = await FakeHubbleRelay.start({ history: events.map((e) => e.response) });
+    const flows = new Recorder<Flow>();
+    const logs = new Recorder<string>();
+    const pipeline = startPipeline(flows, logs);
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    await source.start();
+    const want = expectedTotals(events);
+    expect(want.unexpected).toBeGreaterThan(0);
+    expect(want.lost).toBeGreaterThan(0);
+    await flows.count(want.flows, 'flows');
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+
+    const { flows: _f, lost, ...labels } = want;
+    expect(pipeline.summary).toMatchObject({ ...labels, flows: want.flows, lost, duplicates: 0, malformed: 0 });
+    const stored = await storedTotals(new Date(start));
+    expect(stored).toMatchObject(labels);
+    expect(stored.unenforcedDeny + stored.unexpectedDrop).toBe(want.unexpected);
+    const gaps = (await store.collectors.events(source.id)).filter((e) => e.kind === 'lost_events');
+    expect(gaps.reduce((n, e) => n + e.count, 0)).toBe(lost);
+    expect(await store.collectors.load(source.id)).toMatchObject({ kind: 'hubble', lostEvents: lost });
+    expect(logs.items.some((l) => l.includes('lost') && l.includes('recorded as a gap'))).toBe(true);
+  });
+
+  it('loses and duplicates nothing when the relay is killed mid-stream and comes back', async () => {
+    const start = Date.UTC(2026, 10, 2, 10, 0, 0);
+    const events = traffic(2000, start);
+    const [first, second] = [events.slice(0, 1200), events.slice(1200)];
+    const relay = await FakeHubbleRelay.start({ history: first.map((e) => e.response) });
+    const flows = new Recorder<Flow>();
+    const logs = new Recorder<string>();
+    const pipeline = startPipeline(flows, logs);
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    await source.start();
+    await flows.count(first.length, 'flows before the kill');
+    relay.kill();
+    await logs.until((lines) => lines.some((l) => l.includes('reconnecting with backoff')), 'the lost-connection line');
+    relay.push(...second.map((e) => e.response));
+    await relay.restart();
+    await logs.until((lines) => lines.some((l) => l.endsWith('reconnected')), 'the reconnection');
+    const want = expectedTotals(events);
+    await flows.count(want.flows, 'all flows');
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+
+    const resumed = relay.requests.at(-1);
+    expect(resumed?.since).toBeGreaterThan(start);
+    expect(pipeline.summary.duplicates).toBeGreaterThan(0); // the overlap was replayed, and dropped
+    const { flows: _f, lost: _l, ...labels } = want;
+    expect(pipeline.summary).toMatchObject(labels);
+    expect(await storedTotals(new Date(start))).toMatchObject(labels);
+    expect(logs.items.filter((l) => l.includes('reconnecting with backoff'))).toHaveLength(1);
+  });
+
+  it('logs and skips malformed messages and ignores unknown fields, while the stream goes on', async () => {
+    const start = Date.UTC(2026, 10, 3, 10, 0, 0);
+    const events = traffic(40, start);
+    const history = [
+      ...events.slice(0, 20).map((e) => e.response),
+      malformedFrame('truncated'),
+      ...events.slice(20, 30).map((e) => withUnknownFields(e.response)),
+      malformedFrame('bad-wire-type'),
+      ...events.slice(30).map((e) => e.response),
+    ];
+    const relay = await FakeHubbleRelay.start({ history });
+    const flows = new Recorder<Flow>();
+    const logs = new Recorder<string>();
+    const pipeline = startPipeline(flows, logs);
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    await source.start();
+    await flows.count(events.length, 'flows around the garbage');
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+    expect(pipeline.summary.malformed).toBe(2);
+    expect(pipeline.summary.flows).toBe(events.length);
+    expect(logs.items.filter((l) => l.includes('skipped a malformed message'))).toHaveLength(2);
+    const malformed = (await store.collectors.events(source.id)).filter((e) => e.kind === 'malformed');
+    expect(malformed).toHaveLength(2);
+  });
+
+  it('retries an unreachable relay with backoff, logging it once, without crashing', async () => {
+    const port = await closedPort();
+    const logs = new Recorder<string>();
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, log: logs.push, retryBaseMs: 20 });
+    await source.start();
+    const deadline = Date.now() + 10_000;
+    while (source.failedAttempts < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    await source.stop();
+    await pipeline.close();
+    expect(source.failedAttempts).toBeGreaterThanOrEqual(4);
+    expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
+  });
+});
