@@ -25,6 +25,7 @@ const TIERS = ['web', 'api', 'db', 'cache', 'worker'] as const;
 const COLD_QUERIES = 300_000;
 const WARM_LOOKUPS = 4_000_000;
 const NAIVE_SAMPLE = 20_000;
+const REPEATS = 3;
 const TARGETS = { compileMs: 2000, coldPerSecond: 100_000, warmPerSecond: 2_000_000 };
 
 function random(seed: number): () => number {
@@ -234,21 +235,33 @@ function main(): number {
   // separate snapshot in the same order tells which queries are misses, so every timed cold lookup is one.
   const cold = firstOccurrences(loaded, generateQueries(snapshot, COLD_QUERIES));
   const heapBeforeRuns = heapUsed();
-  const [, coldMs] = time(() => {
-    for (const q of cold) snapshot.evaluate(q.src, q.dst, q.port, q.protocol);
-  });
-  const coldStats = snapshot.cacheStats();
-  if (coldStats.misses !== cold.length || coldStats.hits !== 0) throw new Error(`cold run was not all misses: ${JSON.stringify(coldStats)}`);
+  // Best of REPEATS runs: the machine is shared, and the best run is the closest to what the code itself costs.
+  // Each cold run uses a freshly compiled snapshot, so every lookup is a miss again.
+  let coldMs = Infinity;
+  let heapAfterCold = 0;
+  for (let run = 0; run < REPEATS; run++) {
+    const target = run === 0 ? snapshot : compileRevision(loaded, { revision: 1 });
+    const [, ms] = time(() => {
+      for (const q of cold) target.evaluate(q.src, q.dst, q.port, q.protocol);
+    });
+    const stats = target.cacheStats();
+    if (stats.misses !== cold.length || stats.hits !== 0) throw new Error(`cold run was not all misses: ${JSON.stringify(stats)}`);
+    coldMs = Math.min(coldMs, ms);
+    if (run === 0) heapAfterCold = heapUsed();
+  }
 
   const warm = cold.slice(0, 50_000);
   let allowed = 0;
-  const [, warmMs] = time(() => {
-    for (let i = 0; i < WARM_LOOKUPS; i++) {
-      const q = warm[i % warm.length] as Query;
-      if (snapshot.evaluate(q.src, q.dst, q.port, q.protocol).verdict === 'allow') allowed++;
-    }
-  });
-  const heapAfterRuns = heapUsed();
+  let warmMs = Infinity;
+  for (let run = 0; run < REPEATS; run++) {
+    const [, ms] = time(() => {
+      for (let i = 0; i < WARM_LOOKUPS; i++) {
+        const q = warm[i % warm.length] as Query;
+        if (snapshot.evaluate(q.src, q.dst, q.port, q.protocol).verdict === 'allow') allowed++;
+      }
+    });
+    warmMs = Math.min(warmMs, ms);
+  }
 
   const sample = cold.slice(0, NAIVE_SAMPLE);
   const nsLabels = (ns: string) => ({ ...snapshot.namespaceLabels(ns) });
@@ -260,16 +273,20 @@ function main(): number {
   const warmRate = rate(WARM_LOOKUPS, warmMs);
   const naiveRate = rate(sample.length, naiveMs);
   const checks = [
-    { name: 'compile', ok: compileMs <= TARGETS.compileMs, text: `${compileMs.toFixed(0)} ms (target <= ${TARGETS.compileMs} ms; load (parse + validate) ${loadMs.toFixed(0)} ms before it)` },
-    { name: 'cold', ok: coldRate >= TARGETS.coldPerSecond, text: `${fmt(coldRate)} decisions/s over ${fmt(cold.length)} misses (target >= ${fmt(TARGETS.coldPerSecond)}; naive baseline ${fmt(naiveRate)}/s, x${(coldRate / naiveRate).toFixed(0)})` },
-    { name: 'warm', ok: warmRate >= TARGETS.warmPerSecond, text: `${fmt(warmRate)} decisions/s over ${fmt(WARM_LOOKUPS)} hits (target >= ${fmt(TARGETS.warmPerSecond)}; naive baseline ${fmt(naiveRate)}/s, x${(warmRate / naiveRate).toFixed(0)})` },
+    {
+      name: 'compile',
+      ok: loadMs + compileMs <= TARGETS.compileMs,
+      text: `${compileMs.toFixed(0)} ms, ${(loadMs + compileMs).toFixed(0)} ms with loading (parse + validate) the manifests first (target <= ${TARGETS.compileMs} ms for both)`,
+    },
+    { name: 'cold', ok: coldRate >= TARGETS.coldPerSecond, text: `${fmt(coldRate)} decisions/s over ${fmt(cold.length)} misses, best of ${REPEATS} (target >= ${fmt(TARGETS.coldPerSecond)}; naive baseline ${fmt(naiveRate)}/s, x${(coldRate / naiveRate).toFixed(0)})` },
+    { name: 'warm', ok: warmRate >= TARGETS.warmPerSecond, text: `${fmt(warmRate)} decisions/s over ${fmt(WARM_LOOKUPS)} hits of ${fmt(warm.length)} keys, best of ${REPEATS} (target >= ${fmt(TARGETS.warmPerSecond)}; naive baseline ${fmt(naiveRate)}/s, x${(warmRate / naiveRate).toFixed(0)})` },
     { name: 'agreement', ok: mismatches === 0, text: `${mismatches} verdict mismatches against the naive evaluator on ${fmt(sample.length)} connections (${verdicts} allowed)` },
   ];
   const lines = [
     `revision: ${loaded.policies.length} policies, ${loaded.namespaces.length} namespaces, ${loaded.pods.length} pods`,
     ...checks.map((c) => `${c.name.padEnd(9)} ${c.ok ? 'ok  ' : 'MISS'} ${c.text}`),
     `heap      ${mib(heapAfterCompile)} used after load + compile (${mib(heapAfterCompile - heapBefore)} for the revision); ` +
-      `+${mib(heapAfterRuns - heapBeforeRuns)} after the runs (${fmt(snapshot.cacheStats().entries)} cached decisions; ${fmt(allowed)} warm allows)`,
+      `+${mib(heapAfterCold - heapBeforeRuns)} after the cold run (${fmt(snapshot.cacheStats().entries)} cached decisions; ${fmt(allowed / REPEATS)} allowed per warm run)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   return checks.every((c) => c.ok) ? 0 : 1;

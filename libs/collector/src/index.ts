@@ -13,7 +13,8 @@ export {
 // --- pipeline ------------------------------------------------------------------------------------------------
 export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';
 export { Backoff, clientCredentials, type FlowSource, type TlsOptions } from './sources/flow-source.js';
-export { HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';
+export { decodeGetFlowsResponse } from './grpc/fast-decode.js';
+export { HIGH_VOLUME_CHANNEL, HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';
 
 // --- Calico sources and our Ingest API (Goldmane Flows/Stream client, Felix FlowCollector and Ingest servers) ---
 export { GoldmaneStreamSource, type GoldmaneStreamOptions } from './sources/goldmane-stream.source.js';

@@ -82,7 +82,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
   it('resumes after a disconnect mid-stream with start_time_gte, losing and duplicating nothing', async () => {
     const ns = 'goldmane-resume';
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
-    const t = bucketStart(10);
+    const t = bucketStart(21);
     // Four 15 s buckets, two flow keys each (port 8080 is declared allow, 9090 deny); ids are stable per key.
     const results = [0, 15, 30, 45].flatMap((offset) => [
       { id: '1', flow: goldmaneFlow({ ns, start: t + offset, port: 8080 }) },
@@ -129,7 +129,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
   it('skips undecodable and empty results, logs them, passes unknown fields, and the stream goes on', async () => {
     const ns = 'goldmane-malformed';
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
-    const t = bucketStart(9);
+    const t = bucketStart(22);
     const withUnknown = Buffer.concat([STREAM.responseSerialize({ id: '3', flow: goldmaneFlow({ ns, start: t + 15 }) }), varintField(42, 1)]);
     const server = fake([
       { id: '1', flow: goldmaneFlow({ ns, start: t }) },
@@ -157,7 +157,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slowStore = { writeBatch: async (batch: FlowBatch) => (writes.push(batch), gate) } as unknown as FlowStore;
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
-    const t = bucketStart(8);
+    const t = bucketStart(23);
     const server = fake([0, 15, 30, 45, 60].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset }) })));
     const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, log: kit.logs.push }));
     await source.start();

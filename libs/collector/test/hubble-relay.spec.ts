@@ -40,8 +40,9 @@ function expectedTotals(events: readonly SyntheticHubbleEvent[]) {
   return totals;
 }
 
+/** What the database holds for windows in [since, since + 1 day): each test writes in a day of its own. */
 async function storedTotals(since: Date) {
-  const rows = await store.flowRecords.totals(since);
+  const rows = await store.flowRecords.totals(since, new Date(since.getTime() + 86_400_000));
   const sum = (pick: (r: (typeof rows)[number]) => boolean) => rows.filter(pick).reduce((n, r) => n + r.flows, 0);
   return {
     allowed: sum((r) => r.label === 'allowed'),

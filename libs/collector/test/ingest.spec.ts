@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { IngestServer, loadIngestApi, type PublishSummary } from '../src/index.js';
-import { openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline } from './support/collector-kit.js';
+import { bucketStart, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline } from './support/collector-kit.js';
 
 const PUBLISH = loadIngestApi().Ingest.service['Publish'] as grpc.MethodDefinition<object, PublishSummary>;
 const encode = (message: object): Buffer => PUBLISH.requestSerialize(message);
@@ -13,11 +13,13 @@ interface HubbleSpec {
   readonly port: number;
   readonly dropped?: boolean;
   readonly reply?: boolean;
+  /** Hour of 2020-01-01 the flow is in (see bucketStart). */
+  readonly slot: number;
 }
 
 /** A Hubble `GetFlowsResponse{flow}` in the gRPC object form: frontend → backend in `ns`, observed at egress. */
 function hubbleResponse(spec: HubbleSpec): Record<string, unknown> {
-  const time = { seconds: String(Math.floor(Date.now() / 1000) - 240), nanos: 125_000_000 };
+  const time = { seconds: String(bucketStart(spec.slot)), nanos: 125_000_000 };
   const pod = (app: string, ip: string, identity: number) => ({
     identity, namespace: spec.ns, pod_name: `${app}-7c9d5f-x2k4q`, workloads: [{ name: app, kind: 'Deployment' }],
     labels: [`k8s:app=${app}`, `k8s:io.kubernetes.pod.namespace=${spec.ns}`, `k8s:io.cilium.k8s.namespace.labels.kubernetes.io/metadata.name=${spec.ns}`],
@@ -78,15 +80,15 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     const before = kit.pipeline.summary.lost;
     const call = publish(server.port as number);
     const frames = [
-      encode(hubbleResponse({ ns, uuid: 'ing-1', port: 8080 })),
-      encode(hubbleResponse({ ns, uuid: 'ing-2', port: 9090 })),
-      encode(hubbleResponse({ ns, uuid: 'ing-3', port: 9090, dropped: true })),
-      encode(hubbleResponse({ ns, uuid: 'ing-4', port: 8080, reply: true })),
+      encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-1', port: 8080 })),
+      encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-2', port: 9090 })),
+      encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-3', port: 9090, dropped: true })),
+      encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-4', port: 8080, reply: true })),
       encode({ node_status: { state_change: 'NODE_CONNECTED', node_names: ['kind-worker'] }, node_name: 'relay' }),
       encode({ lost_events: { source: 'HUBBLE_RING_BUFFER', num_events_lost: '7' }, node_name: 'kind-worker' }),
       TRUNCATED_FRAME,
-      encode(hubbleResponse({ ns, uuid: 'ing-1', port: 8080 })), // a retried publish: a duplicate
-      Buffer.concat([encode(hubbleResponse({ ns, uuid: 'ing-5', port: 8080 })), varintField(5000, 1)]), // unknown field
+      encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-1', port: 8080 })), // a retried publish: a duplicate
+      Buffer.concat([encode(hubbleResponse({ slot: 31, ns, uuid: 'ing-5', port: 8080 })), varintField(5000, 1)]), // unknown field
       encode({ node_name: 'kind-worker' }), // a response with nothing in it: skipped
     ];
     for (const frame of frames) call.send(frame);
@@ -119,7 +121,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
     const server = await startIngest(kit);
     const call = publish(server.port as number);
-    for (let i = 0; i < 5; i += 1) call.send(encode(hubbleResponse({ ns, uuid: `bp-${i}`, port: 8080 })));
+    for (let i = 0; i < 5; i += 1) call.send(encode(hubbleResponse({ slot: 32, ns, uuid: `bp-${i}`, port: 8080 })));
     call.end();
     try {
       await writes.count(1, 'database write');
@@ -141,7 +143,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     await expect(second.start()).rejects.toThrow(new Error(`cannot listen on 127.0.0.1:${port}: address already in use`));
 
     const call = publish(port);
-    call.send(encode(hubbleResponse({ ns: 'ingest-lifecycle', uuid: 'life-1', port: 8080 })));
+    call.send(encode(hubbleResponse({ slot: 33, ns: 'ingest-lifecycle', uuid: 'life-1', port: 8080 })));
     await kit.flows.count(1, 'the published flow');
     await server.stop();
     await expect(call.result).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringMatching(/stopping after 1 message/) });

@@ -69,6 +69,8 @@ export function optNonEmptyStr(value: unknown, path: string, sub?: string): stri
  */
 export function optInt(value: unknown, path: string, sub?: string): number | undefined {
   if (value === undefined || value === null) return undefined;
+  const long = longValue(value);
+  if (long !== undefined) return long;
   if (typeof value === 'number') {
     if (Number.isInteger(value)) return value;
     throw invalid(path, sub, 'an integer', value);
@@ -78,6 +80,17 @@ export function optInt(value: unknown, path: string, sub?: string): number | und
     if (Number.isInteger(n)) return n;
   }
   throw invalid(path, sub, 'an integer', value);
+}
+
+/**
+ * The number held by a protobufjs `Long` (`{low, high, unsigned}`: 64-bit integers decoded without conversion
+ * to plain objects, as the fast gRPC path does), or undefined for anything else.
+ */
+export function longValue(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { low, high } = value as { low?: unknown; high?: unknown };
+  if (typeof low !== 'number' || typeof high !== 'number') return undefined;
+  return (value as { unsigned?: boolean }).unsigned ? (high >>> 0) * 4294967296 + (low >>> 0) : high * 4294967296 + (low >>> 0);
 }
 
 /** An optional port number (0–65535); 0 means absent (proto3 default). */

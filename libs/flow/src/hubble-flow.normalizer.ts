@@ -141,7 +141,7 @@ function derivedId(
   eventType: number | undefined, subType: number | undefined, point: string | undefined,
 ): string {
   const t = timestampKey(time);
-  return `h-${stableHash64(`${node}|${t}|${srcIp}|${dstIp}|${l4.protocol}|${l4.srcPort}|${l4.dstPort}|${verdict}|${eventType}|${subType}|${point}`)}`;
+  return `h-${stableHash64(`${node}|${t}|${srcIp}|${dstIp}|${l4.protocol}|${l4.srcPort}|${l4.dstPort}|${verdict}|${eventType ?? 0}|${subType ?? 0}|${point}`)}`; // proto3: absent = 0
 }
 
 /**

@@ -4,7 +4,7 @@
  * `longs: String`), and Unix seconds (Calico). Parsed by hand: `Date.parse` misreads fractions longer than
  * 9 digits and is slower than this on the hot path.
  */
-import { FieldError, isRec, joinPath } from './field-reader.js';
+import { FieldError, isRec, joinPath, longValue } from './field-reader.js';
 
 function digits(text: string, from: number, count: number): number {
   let n = 0;
@@ -86,7 +86,7 @@ export function optTimestampMs(value: unknown, path: string, sub?: string): numb
   if (isRec(value)) {
     const s = value['seconds'];
     const ns = value['nanos'];
-    const seconds = typeof s === 'string' ? Number(s) : s === undefined || s === null ? 0 : s;
+    const seconds = typeof s === 'string' ? Number(s) : s === undefined || s === null ? 0 : (longValue(s) ?? s);
     const nanos = ns === undefined || ns === null ? 0 : ns;
     if (
       typeof seconds === 'number' && Number.isInteger(seconds) && typeof nanos === 'number' &&
@@ -119,6 +119,9 @@ export function timestampKey(value: unknown): string | undefined {
     }
     return `${Math.floor(ms / 1000)}.${nanos}`;
   }
-  if (isRec(value)) return `${Number(value['seconds'] ?? 0)}.${Number(value['nanos'] ?? 0)}`;
+  if (isRec(value)) {
+    const seconds = value['seconds'];
+    return `${longValue(seconds) ?? Number(seconds ?? 0)}.${Number(value['nanos'] ?? 0)}`;
+  }
   return undefined;
 }

@@ -30,14 +30,15 @@ function timestamp(text: string): { seconds: string; nanos: number } {
  * BoolValue as `{value}` (value omitted when false), and the virtual oneof keys.
  */
 export function asGrpcDecoded(response: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(response) as Record<string, any>;
+  const copy = structuredClone(response);
   if (typeof copy['time'] === 'string') copy['time'] = timestamp(copy['time']);
-  const flow = copy['flow'];
+  const flow = copy['flow'] as Record<string, unknown> | undefined;
   if (flow !== undefined) {
     copy['response_types'] = 'flow';
-    if (typeof flow.time === 'string') flow.time = timestamp(flow.time);
-    if (typeof flow.is_reply === 'boolean') flow.is_reply = flow.is_reply ? { value: true } : {};
-    if (flow.l4 !== undefined) flow.l4.protocol = Object.keys(flow.l4)[0];
+    if (typeof flow['time'] === 'string') flow['time'] = timestamp(flow['time']);
+    if (typeof flow['is_reply'] === 'boolean') flow['is_reply'] = flow['is_reply'] ? { value: true } : {};
+    const l4 = flow['l4'] as Record<string, unknown> | undefined;
+    if (l4 !== undefined) l4['protocol'] = Object.keys(l4)[0];
   }
   if (copy['lost_events'] !== undefined) copy['response_types'] = 'lost_events';
   if (copy['node_status'] !== undefined) copy['response_types'] = 'node_status';

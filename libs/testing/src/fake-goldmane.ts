@@ -55,6 +55,7 @@ export class FakeGoldmane {
     return goldmane;
   }
 
+  /** The bound port (stable across restarts). */
   get port(): number {
     return this.boundPort;
   }

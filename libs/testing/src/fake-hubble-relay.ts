@@ -233,7 +233,8 @@ export class FakeHubbleRelay {
     call.on('close', onEnd);
     const send = async (payload: unknown): Promise<boolean> => {
       if (ended || this.stopping) return false;
-      if (!call.write(payload)) await writable(untyped);
+      // Keep up to 1 MiB queued before waiting for drain, as a real relay buffers: sender and reader overlap.
+      if (!call.write(payload) && untyped.writableLength > 1 << 20) await writable(untyped);
       return !ended && !this.stopping;
     };
     if (this.options.source !== undefined) {

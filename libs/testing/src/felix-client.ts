@@ -42,8 +42,10 @@ export class FelixClient {
       pending?.resolve();
     });
     const fail = (error: Error): void => {
+      // A stream we already replaced (reconnect) may still report its cancellation: not our concern.
+      if (this.stream !== stream) return;
       this.failure = error;
-      if (this.stream === stream) this.stream = undefined;
+      this.stream = undefined;
       const pending = this.pending;
       this.pending = undefined;
       pending?.reject(error);
@@ -70,8 +72,10 @@ export class FelixClient {
    * all of them), in lock step. Resent flows are not added to `sent` again.
    */
   async reconnect(resendLast = Number.POSITIVE_INFINITY): Promise<void> {
-    this.stream?.cancel();
+    const old = this.stream;
     this.stream = undefined;
+    this.pending = undefined;
+    old?.cancel();
     this.connect();
     const from = Math.max(0, this.sent.length - resendLast);
     for (const flow of this.sent.slice(from)) await this.write(flow);

@@ -56,19 +56,19 @@ function rfc3339ToTimestamp(text: string): GrpcTimestamp {
  */
 export function hubbleJsonToGrpc(json: Record<string, unknown>): GrpcGetFlowsResponse {
   const wrapped = json['flow'] !== undefined || json['node_status'] !== undefined || json['lost_events'] !== undefined;
-  const response = structuredClone(wrapped ? json : { flow: json }) as Record<string, any>;
+  const response: Record<string, unknown> = structuredClone(wrapped ? json : { flow: json });
   if (typeof response['time'] === 'string') response['time'] = rfc3339ToTimestamp(response['time']);
-  const flow = response['flow'];
+  const flow = response['flow'] as Record<string, unknown> | undefined;
   if (flow !== undefined) {
-    if (typeof flow.time === 'string') flow.time = rfc3339ToTimestamp(flow.time);
-    if (typeof flow.is_reply === 'boolean') flow.is_reply = { value: flow.is_reply };
-    if (response['time'] === undefined && flow.time !== undefined) response['time'] = flow.time;
-    if (response['node_name'] === undefined && typeof flow.node_name === 'string') response['node_name'] = flow.node_name;
+    if (typeof flow['time'] === 'string') flow['time'] = rfc3339ToTimestamp(flow['time']);
+    if (typeof flow['is_reply'] === 'boolean') flow['is_reply'] = { value: flow['is_reply'] };
+    if (response['time'] === undefined && flow['time'] !== undefined) response['time'] = flow['time'];
+    if (response['node_name'] === undefined && typeof flow['node_name'] === 'string') response['node_name'] = flow['node_name'];
   }
-  const lost = response['lost_events'];
+  const lost = response['lost_events'] as Record<string, unknown> | undefined;
   if (lost !== undefined) {
-    if (typeof lost.first === 'string') lost.first = rfc3339ToTimestamp(lost.first);
-    if (typeof lost.last === 'string') lost.last = rfc3339ToTimestamp(lost.last);
+    if (typeof lost['first'] === 'string') lost['first'] = rfc3339ToTimestamp(lost['first']);
+    if (typeof lost['last'] === 'string') lost['last'] = rfc3339ToTimestamp(lost['last']);
   }
   return response as GrpcGetFlowsResponse;
 }

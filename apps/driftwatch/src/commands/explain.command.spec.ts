@@ -75,13 +75,19 @@ describe('driftwatch explain', () => {
     const result = await explain('--from', '203.0.113.9', '--to', 'payments/ledger', '--port', '8080', '--json');
     const output = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(output).toMatchObject({
-      verdict: 'deny',
-      source: { kind: 'external', ip: '203.0.113.9' },
-      destination: { kind: 'pod', namespace: 'payments', name: 'ledger' },
-      egress: { applicable: false },
-      ingress: { isolated: true, verdict: 'deny' },
-      issues: [],
-      explanation: expect.stringMatching(/^denied: payments\/ledger is isolated for ingress/),
+      decision: {
+        verdict: 'deny',
+        source: { kind: 'external', ip: '203.0.113.9' },
+        destination: { kind: 'pod', namespace: 'payments', name: 'ledger' },
+        egress: { applicable: false },
+        ingress: { isolated: true, verdict: 'deny' },
+        issues: [],
+      },
+      explanation: {
+        verdict: 'deny',
+        text: expect.stringMatching(/^denied: payments\/ledger is isolated for ingress/),
+        ingress: { reason: 'no-rule-admits', policies: ['payments/default-deny', 'payments/ledger'] },
+      },
     });
   });
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import {
   compileRevision,
+  explainDecision,
   loadManifests,
   renderExplanation,
   type Endpoint,
@@ -20,7 +21,7 @@ destination's ingress), the policies that isolate each side and the rule that ad
   --from/--to namespace/name of a Pod or workload in --policies, or an IP address (a Pod's IP, or an external peer)
   --port      a port number, or a named port of the destination pod
   --protocol  TCP (default), UDP or SCTP
-  --json      print the decision as JSON (with the explanation) instead of text`;
+  --json      print {decision, explanation} as JSON instead of text`;
 
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
@@ -58,7 +59,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const port = resolvePort(portText, destination, protocol, to);
   const decision = snapshot.evaluate(source, destination, port, protocol);
   if (values.json) {
-    io.stdout(`${JSON.stringify({ ...decision, explanation: renderExplanation(decision) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ decision, explanation: explainDecision(decision) }, null, 2)}\n`);
   } else {
     io.stdout(`${renderExplanation(decision, 'detailed')}\n\n${renderExplanation(decision)}\n`);
   }

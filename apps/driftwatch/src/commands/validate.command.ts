@@ -5,7 +5,8 @@ import { readPolicySources } from '../policy-files.js';
 export const usage = `usage: driftwatch validate --policies <path> [--verbose]
 
 Validates manifests as the Kubernetes API server would (selectors, names, labels, CIDRs, ports, protocols,
-policyTypes) and prints each problem as file:doc:path: message. Exits 1 when there is any problem.
+policyTypes) and prints each problem as file:doc:path: message (a count follows on stderr). Exits 1 when there
+is any problem, else prints a one-line summary.
 
   --policies  a manifest file or a directory of them (.yaml, .yml, .json)
   --verbose   also print notes (skipped kinds, defaulted namespaces, CIDRs with host bits set)`;
@@ -19,7 +20,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (values.verbose) for (const note of loaded.notes) io.stdout(`${formatFinding(note)} (note)\n`);
   const files = `${sources.length} file${sources.length === 1 ? '' : 's'}`;
   if (loaded.problems.length > 0) {
-    io.stdout(`${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in ${files}; objects with problems are left out\n`);
+    io.stderr(`${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'} in ${files}; objects with problems are left out\n`);
     return 1;
   }
   const notes = loaded.notes.length === 0 || values.verbose ? '' : `; ${loaded.notes.length} note(s), --verbose shows them`;

@@ -39,6 +39,7 @@ interface FelixConnection {
  * is written only once the pipeline took the update: while the pipeline asks to wait, Felix waits too.
  * Malformed updates (undecodable, without a flow, not normalizable) are rejected, still answered with a
  * receipt (otherwise Felix stalls), and the stream goes on.
+ * The source counts as connected (pipeline state and events) while the server is listening.
  */
 export class FelixCollectorServer implements FlowSource {
   readonly id: string;

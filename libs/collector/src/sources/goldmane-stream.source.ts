@@ -130,7 +130,12 @@ export class GoldmaneStreamSource implements FlowSource {
   /** One call, from request to final status (and every message it delivered handed to the pipeline). */
   private streamOnce(signal: AbortSignal): Promise<CallOutcome> {
     return new Promise((resolve) => {
-      const client = new grpc.Client(this.options.address, this.channel.credentials, this.channel.options);
+      let client: grpc.Client;
+      try {
+        client = new grpc.Client(this.options.address, this.channel.credentials, this.channel.options);
+      } catch (error) {
+        return resolve({ connected: false, reason: (error as Error).message }); // e.g. an address grpc-js cannot parse
+      }
       const call = client.makeServerStreamRequest(
         this.method.path,
         this.method.requestSerialize,

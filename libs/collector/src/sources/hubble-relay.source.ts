@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { createHubbleNormalizer, type HubbleNormalizer } from '@driftwatch/flow';
+import { decodeGetFlowsResponse } from '../grpc/fast-decode.js';
 import { loadHubbleApi } from '../grpc/protos.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import { Backoff, clientCredentials, delay, type FlowSource, type TlsOptions } from './flow-source.js';
@@ -18,6 +19,15 @@ export interface HubbleRelayOptions {
   /** Cluster name for flows that do not carry one. */
   readonly cluster?: string;
 }
+
+/**
+ * Channel settings for a long, dense stream: a 16 MiB HTTP/2 flow-control window (grpc-js defaults to 64 KiB,
+ * which costs a WINDOW_UPDATE round per few dozen flows) and room for large messages.
+ */
+export const HIGH_VOLUME_CHANNEL: grpc.ChannelOptions = Object.freeze({
+  'grpc-node.flow_control_window': 16 * 1024 * 1024,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+});
 
 type Decoded = { ok: true; value: unknown } | { ok: false; error: Error };
 
@@ -51,9 +61,9 @@ export class HubbleRelaySource implements FlowSource {
     const method = loadHubbleApi().Observer.service['GetFlows'];
     if (!method) throw new Error('observer.Observer/GetFlows is missing from the loaded protos');
     this.serialize = method.requestSerialize as (value: unknown) => Buffer;
-    this.decode = method.responseDeserialize as (buffer: Buffer) => unknown;
+    this.decode = decodeGetFlowsResponse;
     const { credentials, options } = clientCredentials(this.options.tls);
-    this.client = new grpc.Client(this.options.address, credentials, { ...options, 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+    this.client = new grpc.Client(this.options.address, credentials, { ...options, ...HIGH_VOLUME_CHANNEL });
     this.pipeline.registerSource(this.id, 'hubble', this.options.address);
     this.loop = this.run();
   }

@@ -47,6 +47,7 @@ interface Publication {
  * stream's own (shared label sets) and handed to the pipeline; the stream is paused while the pipeline asks to
  * wait. Malformed messages are rejected and counted, and the stream goes on. Duplicates (a retried publish) are
  * dropped by the pipeline by flow uuid.
+ * The source counts as connected (pipeline state and events) while the server is listening.
  */
 export class IngestServer implements FlowSource {
   readonly id: string;

@@ -174,10 +174,13 @@ export function goldmaneFlow(spec: GoldmaneFlowSpec): Record<string, unknown> {
   };
 }
 
-/** A 15 s bucket start `minutesAgo` minutes before now. */
-export function bucketStart(minutesAgo: number): number {
-  const now = Math.floor(Date.now() / 1000) - minutesAgo * 60;
-  return now - (now % 15);
+/**
+ * The start of a 15 s bucket in hour `slot` of 2020-01-01 (UTC), Unix seconds. The collector tests use fixed
+ * times long before any other suite's data, one hour per test, so that time-filtered queries of other tests
+ * sharing the run's database never count these flows.
+ */
+export function bucketStart(slot: number): number {
+  return Date.UTC(2020, 0, 1) / 1000 + slot * 3600;
 }
 
 /** Proto wire helpers for hand-made frames: a varint, and a length-delimited field. */

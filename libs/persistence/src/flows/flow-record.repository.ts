@@ -71,11 +71,12 @@ export class FlowRecordRepository {
       ) as t(w0, w1, src, cl, sns, swl, sip, dns, dwl, dip, dp, pr, dir, obs, dr, ev, lb, dk, rev, fc, fs, ls, sid, iss)`;
   }
 
-  /** Flows per label, drift kind and event, optionally since a time. */
-  async totals(since?: Date): Promise<FlowTotals[]> {
+  /** Flows per label, drift kind and event, of the windows starting in [since, until). */
+  async totals(since?: Date, until?: Date): Promise<FlowTotals[]> {
     const rows = await this.sql<{ label: string | null; drift_kind: string | null; event: string; flows: string; records: string }[]>`
       select label::text, drift_kind::text, event, sum(flow_count)::text as flows, count(*)::text as records
       from flow_records where ${since ? this.sql`window_start >= ${since}` : this.sql`true`}
+        and ${until ? this.sql`window_start < ${until}` : this.sql`true`}
       group by 1, 2, 3 order by 1, 2, 3`;
     return rows.map((r) => ({ label: r.label, driftKind: r.drift_kind, event: r.event, flows: Number(r.flows), records: Number(r.records) }));
   }
