@@ -1,4 +1,4 @@
-import { FlowPipeline, HubbleRelaySource, type FlowSource, type TlsOptions } from '@driftwatch/collector';
+import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, type FlowSource, type TlsOptions } from '@driftwatch/collector';
 import type { FlowStore } from '@driftwatch/persistence';
 import type { CliIo } from './cli.js';
 import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
@@ -47,8 +47,12 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
   switch (spec.kind) {
     case 'hubble':
       return new HubbleRelaySource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
-    default:
-      throw new Error(`flow source ${spec.kind} is not available in this build`);
+    case 'goldmane':
+      return new GoldmaneStreamSource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
+    case 'felix':
+      return new FelixCollectorServer(pipeline, { listen: spec.address, log });
+    case 'ingest':
+      return new IngestServer(pipeline, { listen: spec.address, log });
   }
 }
 
@@ -78,7 +82,14 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
       pipeline.resumeFrom(source.id, saved.lastSeenTime.getTime(), ids, saved.lostEvents);
       io.stderr(`${source.id}: resuming from ${saved.lastSeenTime.toISOString()}\n`);
     }
-    await source.start();
+    try {
+      await source.start();
+    } catch (error) {
+      await Promise.all(sources.slice(0, index).map((started) => started.stop()));
+      await pipeline.close();
+      throw error;
+    }
+    io.stderr(`${source.id}: ${spec.kind === 'felix' || spec.kind === 'ingest' ? 'listening' : 'started'}\n`);
   }
   let current = declared.contentHash;
   return {

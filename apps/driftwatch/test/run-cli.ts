@@ -13,9 +13,10 @@ export interface CliRun {
  * Runs the real `driftwatch` executable in a child process with the given environment (on top of PATH only,
  * so the developer's own variables never leak in), and resolves when it exits.
  */
-export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -12,6 +12,9 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
   --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow
+  --goldmane        client of Calico Goldmane: goldmane.Flows/Stream, resuming with start_time_gte
+  --felix-listen    serve goldmane.FlowCollector/Connect for Felix to push to (plaintext, e.g. the local reporter)
+  --ingest-listen   serve driftwatch.v1.Ingest/Publish for agents to push Hubble-format flows
   --until-idle      stop after this many seconds without a message
   --max-flows       stop after this many flows
   --window          aggregation window in seconds (default FLOW_WINDOW_SECONDS, 10; 0 = one record per flow)

@@ -201,7 +201,7 @@ export class FlowPipeline {
       if (cursor.lastSeenTime === undefined || flow.time > cursor.lastSeenTime) {
         cursor.lastSeenTime = flow.time;
         cursor.idsAtLastSeen = [flow.id];
-      } else if (flow.time === cursor.lastSeenTime && cursor.idsAtLastSeen.length < 100) {
+      } else if (flow.time === cursor.lastSeenTime && cursor.idsAtLastSeen.length < 5000) {
         cursor.idsAtLastSeen.push(flow.id);
       }
       cursor.dirty = true;

@@ -40,6 +40,7 @@ export class HubbleRelaySource implements FlowSource {
   readonly id: string;
   /** Streams that ended or failed to start since the last successful one. */
   failedAttempts = 0;
+  private received = false;
   private readonly abort = new AbortController();
   private readonly normalizer: HubbleNormalizer;
   private client: grpc.Client | undefined;
@@ -115,6 +116,7 @@ export class HubbleRelaySource implements FlowSource {
         }
       });
       call.on('data', (decoded: Decoded) => {
+        this.received = true;
         if (first) {
           first = false;
           onFirstMessage();
@@ -132,9 +134,16 @@ export class HubbleRelaySource implements FlowSource {
     });
   }
 
+  /**
+   * Where the next stream starts. After a reconnect: a little before the newest flow received, since Relay
+   * merges nodes in imperfect time order; the overlap is deduplicated by the ids the pipeline remembers. After a
+   * restart (a position restored from the database, nothing received yet): exactly there, since the ids in
+   * memory are only those recorded at that very time.
+   */
   private resumeAt(): number | undefined {
     const last = this.pipeline.lastSeen(this.id);
     if (last === undefined) return this.options.since;
+    if (!this.received) return last;
     return Math.max(0, last - (this.options.resumeOverlapMs ?? 2000));
   }
 

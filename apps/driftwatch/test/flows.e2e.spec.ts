@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { FlowStore } from '@driftwatch/persistence';
+import { FakeHubbleRelay, parseHubbleJsonLines } from '@driftwatch/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const shop = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
+const policies = join(shop, 'policies');
+const flowsFile = join(shop, 'flows.jsonl');
+const databaseUrl = inject('databaseUrl');
+
+/** [label, drift] per line of examples/shop/flows.jsonl, as its README states. */
+const SHOP_EXPECTED: ReadonlyArray<readonly [string | null, string | null]> = [
+  ['allowed', null], ['allowed', null], [null, null], [null, null], ['allowed', null], ['allowed', null], [null, null],
+  ['allowed', null], [null, null], ['allowed', null], ['allowed', null], ['denied', null],
+  ['unexpected', 'unenforced-deny'], ['unexpected', 'unenforced-deny'], ['unexpected', 'unexpected-drop'], ['denied', null],
+];
+
+function lastJson(text: string): Record<string, unknown> {
+  return JSON.parse(text.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+}
+
+describe('driftwatch evaluate', () => {
+  it('labels examples/shop as its README says and exits 3 on drift', async () => {
+    const run = await runCli(['evaluate', '--policies', policies, '--flows', flowsFile], {});
+    expect(run.code).toBe(3);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const perFlow = lines.slice(0, -1);
+    expect(perFlow.map((l) => [l['label'], l['drift']])).toEqual(SHOP_EXPECTED);
+    for (const line of perFlow) {
+      expect(Object.keys(line)).toEqual(expect.arrayContaining(['uuid', 'time', 'src', 'dst', 'port', 'protocol', 'direction', 'observed', 'label', 'drift', 'issues', 'explanation']));
+    }
+    expect(perFlow[12]).toMatchObject({ src: 'shop/frontend', dst: 'shop/database', port: 5432, protocol: 'TCP', direction: 'egress', observed: 'forwarded' });
+    expect(perFlow[12]?.['explanation']).toMatch(/^denied: shop\/frontend is isolated for egress/);
+    expect(lines.at(-1)).toMatchObject({ flows: 16, allowed: 7, denied: 2, unexpected: 3, skipped: 4, lost: 0 });
+  });
+
+  it('never labels replies or non-policy drops unexpected, and exits 0 without drift', async () => {
+    const calm = readFileSync(flowsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').filter((_, i) => ![12, 13, 14].includes(i));
+    const run = await runCli(['evaluate', '--policies', policies, '--flows', '-'], {}, 20_000, calm.join('\n'));
+    expect(run.code).toBe(0);
+    expect(lastJson(run.stdout)).toMatchObject({ flows: 13, unexpected: 0, skipped: 4 });
+  });
+
+  it.each([
+    [['evaluate', '--policies', join(shop, 'missing'), '--flows', flowsFile], /^driftwatch evaluate: cannot read .*missing: no such file or directory\n$/],
+    [['evaluate', '--policies', policies, '--flows', join(shop, 'missing.jsonl')], /^driftwatch evaluate: cannot read .*missing\.jsonl: no such file\n$/],
+    [['evaluate', '--policies', policies], /^driftwatch evaluate: --flows is required/],
+  ])('exits 2 with one line for bad input: %j', async (args, message) => {
+    const run = await runCli(args, {});
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('reports a malformed line with its place, goes on, and exits 2', async () => {
+    const lines = readFileSync(flowsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, 2);
+    const run = await runCli(['evaluate', '--policies', policies, '--flows', '-'], {}, 20_000, [lines[0], '{"flow": 42}', 'not json', lines[1]].join('\n'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^stdin:2: flow must be an object\nstdin:3: not JSON/);
+    expect(lastJson(run.stdout)).toMatchObject({ flows: 2, allowed: 2, malformed: 2 });
+  });
+});
+
+describe('driftwatch collect', () => {
+  let relay: FakeHubbleRelay;
+  let store: FlowStore;
+  beforeAll(async () => {
+    relay = await FakeHubbleRelay.start({ history: parseHubbleJsonLines(readFileSync(flowsFile, 'utf8')) });
+    store = await FlowStore.open(databaseUrl);
+  });
+  afterAll(async () => {
+    await relay.stop();
+    await store.close();
+  });
+
+  it('collects from a Hubble relay into Postgres, records the policy revision, and prints the summary', async () => {
+    const run = await runCli(['collect', '--hubble', relay.address, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
+    expect(run.code).toBe(0);
+    expect(lastJson(run.stdout)).toMatchObject({ flows: 16, allowed: 7, denied: 2, unexpected: 3, skipped: 4, lost: 0 });
+    expect(run.stderr).toMatch(/policies: revision \d+ from .*examples\/shop\/policies \(7 policies, git [0-9a-f]{40}/);
+    const records = (await store.flowRecords.list(10_000)).filter((r) => r.source === 'hubble' && r.srcNamespace === 'shop');
+    const unexpected = records.filter((r) => r.label === 'unexpected');
+    expect(unexpected.reduce((n, r) => n + r.flowCount, 0)).toBe(3);
+    expect(new Set(unexpected.map((r) => r.driftKind))).toEqual(new Set(['unenforced-deny', 'unexpected-drop']));
+    expect(unexpected.every((r) => r.policyRevisionId !== null)).toBe(true);
+    const evidence = await store.evidence.byFlowId(unexpected.find((r) => r.driftKind === 'unexpected-drop')!.sampleFlowId!);
+    expect(evidence[0]).toMatchObject({ label: 'unexpected', driftKind: 'unexpected-drop' });
+
+    // A second run resumes where the first stopped: nothing new, nothing counted twice.
+    const again = await runCli(['collect', '--hubble', relay.address, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/resuming from/);
+    const after = (await store.flowRecords.list(10_000)).filter((r) => r.source === 'hubble' && r.srcNamespace === 'shop');
+    expect(after.reduce((n, r) => n + r.flowCount, 0)).toBe(records.reduce((n, r) => n + r.flowCount, 0));
+  });
+
+  it('keeps retrying an unreachable source with one clear line, and stops when idle', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const run = await runCli(['collect', '--hubble', `127.0.0.1:${port}`, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
+    expect(run.code).toBe(0);
+    expect(run.stderr.split('\n').filter((l) => l.includes('cannot reach'))).toEqual([
+      `hubble:127.0.0.1:${port}: cannot reach 127.0.0.1:${port} (connection refused); reconnecting with backoff`,
+    ]);
+    expect(lastJson(run.stdout)).toMatchObject({ flows: 0 });
+  });
+
+  it.each([
+    [['collect', '--policies', policies], /name at least one flow source/],
+    [['collect', '--hubble', 'no-port', '--policies', policies], /--hubble must be host:port, got "no-port"/],
+    [['collect', '--hubble', '127.0.0.1:1', '--policies', '/nonexistent/policies'], /cannot read \/nonexistent\/policies: no such file or directory/],
+  ])('rejects bad input with one line: %j', async (args, message) => {
+    const run = await runCli(args, { DATABASE_URL: databaseUrl });
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n').find((l) => l.startsWith('driftwatch collect:'))).toMatch(message);
+  });
+});
