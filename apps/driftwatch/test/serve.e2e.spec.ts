@@ -19,7 +19,7 @@ describe('driftwatch serve', () => {
     const server = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn' });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeLessThan(10_000);
-    expect(server.output()).toMatch(/database: DATABASE_URL postgres@127\.0\.0\.1:5432\/driftwatch_test_/);
+    expect(server.output()).toMatch(/database: DATABASE_URL postgres@127\.0\.0\.1:\d+\/driftwatch_test_/);
     const response = await fetch(`${server.url}/api/v1/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ status: 'ok', database: 'up', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
