@@ -110,7 +110,7 @@ function prepareDataDir(requested: string, user: RunAs | undefined, log: (line: 
 }
 
 function run(binary: string, args: string[], user: RunAs | undefined): { ok: boolean; output: string } {
-  const result = spawnSync(binary, args, { encoding: 'utf8', ...(user ?? {}), env: { LC_ALL: 'C', PATH: process.env['PATH'] } });
+  const result = spawnSync(binary, args, { encoding: 'utf8', ...(user ?? {}) });
   return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}` };
 }
 
@@ -135,8 +135,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const child = spawn(
     join(bin, 'postgres'),
-    ['-D', dataDir, '-p', String(options.port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=off'],
-    { ...(user ?? {}), stdio: ['ignore', 'ignore', 'pipe'], env: { LC_ALL: 'C', PATH: process.env['PATH'] } },
+    ['-D', dataDir, '-p', String(options.port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'synchronous_commit=off', '-c', 'lc_messages=C'],
+    { ...(user ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
