@@ -37,7 +37,7 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
  * resolves to its exit code.
  */
 export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
-  return new Promise<{ url: string; output: () => string; stop: () => Promise<number | null> }>((resolve, reject) => {
+  return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: process.env['PATH'] ?? '', ...env } });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -53,6 +53,7 @@ export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
         resolve({
           url: match[1],
           output: () => output,
+          signal: (name) => child.kill(name),
           stop: () => {
             child.kill('SIGTERM');
             return exited;
