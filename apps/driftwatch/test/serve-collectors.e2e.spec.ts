@@ -30,7 +30,7 @@ function publish(address: string, frames: Buffer[]): Promise<{ received: string;
     const call = client.makeClientStreamRequest(method.path, (frame: Buffer) => frame, method.responseDeserialize as (b: Buffer) => never, (error, summary) => {
       client.close();
       if (error) reject(error);
-      else resolve(summary as { received: string; accepted: string; rejected: string });
+      else resolve(summary as unknown as { received: string; accepted: string; rejected: string });
     });
     for (const frame of frames) call.write(frame);
     call.end();
