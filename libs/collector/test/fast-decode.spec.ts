@@ -50,6 +50,21 @@ describe('the fast GetFlowsResponse decoder', () => {
     expect(typeof json.flow.time.seconds).toBe('string');
   });
 
+  it('decodes a reused identity number with other labels afresh, and the same labels to the same list', () => {
+    const [base] = samples().filter((m) => (m.flow?.['source'] as { identity?: number } | undefined)?.identity);
+    const flow = base!.flow as Record<string, unknown>;
+    const source = flow['source'] as Record<string, unknown>;
+    const variant = (labels: string[]) => ({ ...base!, flow: { ...flow, source: { ...source, identity: 424242, labels } } });
+    const read = (labels: string[]) =>
+      ((decodeGetFlowsResponse(encodeGetFlowsResponse(variant(labels))) as { flow: { source: { labels: readonly string[] } } }).flow.source.labels);
+    const first = read(['k8s:app=a', 'k8s:io.kubernetes.pod.namespace=x']);
+    const same = read(['k8s:app=a', 'k8s:io.kubernetes.pod.namespace=x']);
+    const recycled = read(['k8s:app=b', 'k8s:io.kubernetes.pod.namespace=x']);
+    expect(same).toBe(first);
+    expect(recycled).toEqual(['k8s:app=b', 'k8s:io.kubernetes.pod.namespace=x']);
+    expect(read(['k8s:app=a', 'k8s:io.kubernetes.pod.namespace=x', 'k8s:tier=web'])).toHaveLength(3);
+  });
+
   it('throws on malformed bytes (the source counts them and goes on)', () => {
     expect(() => decodeGetFlowsResponse(Buffer.from([0x0a, 0xff, 0xff, 0x01]))).toThrow();
   });

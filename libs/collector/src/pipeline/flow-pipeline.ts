@@ -34,7 +34,7 @@ export interface FlowPipelineOptions {
   readonly windowMs?: number;
   /** Raw bodies kept per key and window for denied and unexpected flows (default 3). */
   readonly evidencePerKey?: number;
-  /** Flow ids remembered for deduplication (default 500,000). */
+  /** Flow ids remembered for deduplication (default 250,000: minutes of a busy relay, beyond any resume overlap). */
   readonly dedupeCapacity?: number;
   /** Batches queued for the database before `accept` asks its caller to wait (default 4). */
   readonly maxPendingBatches?: number;
@@ -89,7 +89,7 @@ export class FlowPipeline {
     this.classifier = new FlowClassifier(revision.snapshot);
     this.windowMs = options.windowMs ?? 10_000;
     this.aggregator = new WindowAggregator(this.windowMs, options.evidencePerKey ?? 3);
-    this.recent = new RecentIds(options.dedupeCapacity ?? 500_000);
+    this.recent = new RecentIds(options.dedupeCapacity ?? 250_000);
     this.maxPending = options.maxPendingBatches ?? 4;
     this.maxOpen = options.maxOpenRecords ?? 20_000;
     if (options.store) {

@@ -11,6 +11,15 @@ interface OpenRecord {
   evidence: number;
 }
 
+/** The connection-key part of one side, as text (same fields as {@link side}, without allocating an object). */
+function sideKey(endpoint: FlowEndpoint): string {
+  if (endpoint.kind === 'pod') {
+    const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName;
+    return workload === undefined ? `${endpoint.namespace}\u0000\u0000${endpoint.ip}` : `${endpoint.namespace}\u0000${workload}`;
+  }
+  return `${endpoint.namespace}\u0000${endpoint.reportedName}\u0000${endpoint.ip}`;
+}
+
 /** The connection-key fields of one side: a pod by namespace and workload, anything else by its IP. */
 function side(endpoint: FlowEndpoint): { namespace: string | null; workload: string | null; ip: string | null } {
   if (endpoint.kind === 'pod') {
@@ -40,15 +49,15 @@ export class WindowAggregator {
 
   add(flow: Flow, verdict: Classification, revisionId: number | null): void {
     const windowStart = this.windowMs > 0 ? flow.time - (flow.time % this.windowMs) : flow.time;
-    const src = side(flow.src);
-    const dst = side(flow.dst);
     const label = verdict.label ?? null;
     const key =
       this.windowMs === 0
         ? `${flow.id}\u0000${this.open.size}`
-        : `${windowStart}|${flow.source}|${flow.cluster ?? ''}|${src.namespace}|${src.workload}|${src.ip}|${dst.namespace}|${dst.workload}|${dst.ip}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${verdict.drift}|${revisionId}`;
+        : `${windowStart}|${flow.source}|${flow.cluster ?? ''}|${sideKey(flow.src)}|${sideKey(flow.dst)}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${verdict.drift}|${revisionId}`;
     let record = this.open.get(key);
     if (!record) {
+      const src = side(flow.src);
+      const dst = side(flow.dst);
       record = {
         row: {
           windowStart: new Date(windowStart),
@@ -86,6 +95,7 @@ export class WindowAggregator {
     for (const issue of verdict.issues) record.issues.add(issue);
     if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
       record.evidence += 1;
+      const { row } = record;
       this.evidence.push({
         observedAt: new Date(flow.time),
         flowId: flow.id,
@@ -93,10 +103,10 @@ export class WindowAggregator {
         direction: flow.direction,
         label,
         driftKind: verdict.drift ?? null,
-        srcNamespace: src.namespace,
-        srcWorkload: src.workload,
-        dstNamespace: dst.namespace,
-        dstWorkload: dst.workload,
+        srcNamespace: row.srcNamespace,
+        srcWorkload: row.srcWorkload,
+        dstNamespace: row.dstNamespace,
+        dstWorkload: row.dstWorkload,
         policyRevisionId: revisionId,
         body: flow.raw,
         explanation: verdict.declared
