@@ -9,6 +9,7 @@ COPY prisma.config.ts tsconfig.json tsconfig.base.json ./
 RUN npm ci --no-audit --no-fund
 COPY apps ./apps
 COPY libs ./libs
+COPY examples ./examples
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
