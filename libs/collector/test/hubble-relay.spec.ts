@@ -2,7 +2,7 @@ import type { Flow } from '@driftwatch/flow';
 import { FlowStore } from '@driftwatch/persistence';
 import { compileRevision, loadManifests, type PolicySnapshot } from '@driftwatch/policy-engine';
 import {
-  createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, malformedFrame, renderSyntheticPolicies, withUnknownFields,
+  createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, malformedFrame, readTlsFixture, renderSyntheticPolicies, TLS_FIXTURES, withUnknownFields,
   type SyntheticHubbleEvent,
 } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -157,5 +157,42 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     await pipeline.close();
     expect(source.failedAttempts).toBeGreaterThanOrEqual(4);
     expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
+  });
+});
+
+describe('Hubble over TLS', () => {
+  const tls = { cert: readTlsFixture(TLS_FIXTURES.relayCert), key: readTlsFixture(TLS_FIXTURES.relayKey), clientCa: readTlsFixture(TLS_FIXTURES.ca) };
+
+  it('streams over mutual TLS with a CA, a client certificate and a server name override', async () => {
+    const events = traffic(50, Date.UTC(2026, 10, 4, 10, 0, 0));
+    const relay = await FakeHubbleRelay.start({ history: events.map((e) => e.response), tls });
+    const flows = new Recorder<Flow>();
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { onFlow: flows.push });
+    const source = new HubbleRelaySource(pipeline, {
+      address: relay.address,
+      tls: { caFile: TLS_FIXTURES.ca, certFile: TLS_FIXTURES.clientCert, keyFile: TLS_FIXTURES.clientKey, serverName: TLS_FIXTURES.relayName },
+    });
+    await source.start();
+    await flows.count(events.length, 'flows over mTLS');
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+    expect(pipeline.summary.flows).toBe(events.length);
+  });
+
+  it('is refused without a client certificate, says so once, and keeps retrying', async () => {
+    const relay = await FakeHubbleRelay.start({ history: [], tls });
+    const logs = new Recorder<string>();
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, log: logs.push, retryBaseMs: 20 });
+    await source.start();
+    const deadline = Date.now() + 10_000;
+    while (source.failedAttempts < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+    expect(source.failedAttempts).toBeGreaterThanOrEqual(3);
+    expect(logs.items).toHaveLength(1);
+    expect(logs.items).toEqual([`hubble:${relay.address}: cannot reach ${relay.address} (TLS: the server requires a client certificate); reconnecting with backoff`]);
   });
 });

@@ -40,6 +40,8 @@ export interface FakeHubbleRelayOptions {
    * messages. `false`: only new messages (what the real `hubble observe -f` asks for).
    */
   readonly replayHistoryOnFollow?: boolean;
+  /** Serve TLS with this certificate and key (PEM); with `clientCa`, also require a client certificate it signed. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly clientCa?: Buffer };
 }
 
 interface Entry {
@@ -195,10 +197,16 @@ export class FakeHubbleRelay {
     };
     server.addService(service, implementation);
     this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.boundPort}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+      server.bindAsync(`127.0.0.1:${this.boundPort}`, this.credentials(), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.server = server;
     this.stopping = false;
+  }
+
+  private credentials(): ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return ServerCredentials.createInsecure();
+    return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.cert, private_key: tls.key }], tls.clientCa !== undefined);
   }
 
   private status(): Record<string, unknown> {

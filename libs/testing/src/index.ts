@@ -23,4 +23,5 @@ export {
 } from './synthetic-flows.js';
 export { encodedHubbleStream, type EncodedStreamOptions } from './synthetic-encoded.js';
 export { Prng } from './prng.js';
+export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 // --- end of flow sources --------------------------------------------------------------------------------

@@ -171,5 +171,9 @@ function reason(details: string | undefined): string {
   if (details.includes('ENOTFOUND') || details.includes('EAI_AGAIN')) return 'host not found';
   if (details.includes('ETIMEDOUT') || details.includes('Deadline')) return 'timed out';
   if (details.includes('ECONNRESET')) return 'connection reset';
-  return details.replace(/\.?\s*Resolution note:\s*$/, '');
+  if (details.includes('certificate required')) return 'TLS: the server requires a client certificate';
+  if (/certificate verify failed|self[- ]signed|unable to get local issuer|CERT_/i.test(details)) return 'TLS: the server certificate is not trusted';
+  if (/altnames|Hostname\/IP does not match/i.test(details)) return "TLS: the server certificate does not name this host (set the server name)";
+  if (/wrong version number|packet length too long|http_request/i.test(details)) return 'TLS mismatch: is the server plaintext (or TLS where plaintext was expected)?';
+  return details.replace(/\s+/g, ' ').replace(/\.?\s*Resolution note:\s*$/, '').trim();
 }
