@@ -10,7 +10,7 @@ import { FieldError, isRec, optInt, optNonEmptyStr, optPort, optRec, optStr, opt
 import type { Flow, FlowCounters } from './flow.model.js';
 import { collectIssues } from './flow-issues.js';
 import { calicoOutcome, type CalicoNormalizeOptions } from './goldmane.normalizer.js';
-import { errorResult, skipResult, type CalicoNormalizeResult } from './normalize-result.js';
+import { errorResult, normalizeJsonText, type CalicoNormalizeResult } from './normalize-result.js';
 import { stableHash64 } from './stable-hash.js';
 
 function nestedLabels(value: unknown, sub: string): readonly string[] | undefined {
@@ -120,12 +120,5 @@ export function normalizeCalicoEnterpriseRecord(input: unknown, options?: Calico
 
 /** Parses and normalizes one line of a Calico Enterprise `flows.log`. Blank lines are skipped. */
 export function normalizeCalicoEnterpriseLine(line: string, options?: CalicoNormalizeOptions): CalicoNormalizeResult {
-  if (line.trim() === '') return skipResult('blank line');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    return errorResult('invalid_json', `not JSON: ${(error as Error).message}`);
-  }
-  return normalizeCalicoEnterpriseRecord(parsed, options);
+  return normalizeJsonText(line, (value) => normalizeCalicoEnterpriseRecord(value, options));
 }

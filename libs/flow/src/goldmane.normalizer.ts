@@ -10,7 +10,7 @@ import { ACTION_NAMES, calicoDenyReason, goldmanePolicies, policiesKey } from '.
 import { field, FieldError, isRec, optEnum, optInt, optRec, optStr, optStrList, toErrorResult, type Rec } from './field-reader.js';
 import type { Flow, FlowCounters, FlowEventKind, ObservedVerdict } from './flow.model.js';
 import { collectIssues } from './flow-issues.js';
-import { errorResult, skipResult, type CalicoNormalizeResult } from './normalize-result.js';
+import { errorResult, normalizeJsonText, skipResult, type CalicoNormalizeResult } from './normalize-result.js';
 import { stableHash64 } from './stable-hash.js';
 
 /** Options of the Calico normalizers. */
@@ -155,12 +155,5 @@ export function normalizeGoldmaneFlow(input: unknown, options?: CalicoNormalizeO
 
 /** Parses and normalizes Goldmane protojson text (a Flow, FlowResult or FlowUpdate, possibly pretty-printed). */
 export function normalizeGoldmaneJson(text: string, options?: CalicoNormalizeOptions): CalicoNormalizeResult {
-  if (text.trim() === '') return skipResult('blank line');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    return errorResult('invalid_json', `not JSON: ${(error as Error).message}`);
-  }
-  return normalizeGoldmaneFlow(parsed, options);
+  return normalizeJsonText(text, (value) => normalizeGoldmaneFlow(value, options));
 }

@@ -7,7 +7,7 @@ import { CiliumLabelCache } from './cilium-labels.js';
 import { field, isRec, optEnum, optInt, optNonEmptyStr, optRec, optStrList, toErrorResult, type Rec } from './field-reader.js';
 import { LOST_EVENT_SOURCE_NAMES, NODE_STATE_NAMES } from './hubble-enums.js';
 import { hubbleFlowToFlow, type HubbleNormalizeOptions } from './hubble-flow.normalizer.js';
-import { errorResult, skipResult, type HubbleNormalizeResult } from './normalize-result.js';
+import { errorResult, normalizeJsonText, skipResult, type HubbleNormalizeResult } from './normalize-result.js';
 import { optTimestampMs } from './timestamp.js';
 
 const NO_NAMES: readonly string[] = Object.freeze([]);
@@ -91,14 +91,7 @@ export function normalizeHubbleResponse(input: unknown, options?: HubbleNormaliz
  * (wrapped or legacy bare `Flow`). Blank lines are skipped; text that is not JSON is an `invalid_json` error.
  */
 export function normalizeHubbleJsonLine(line: string, options?: HubbleNormalizeOptions): HubbleNormalizeResult {
-  if (line.trim() === '') return skipResult('blank line');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    return errorResult('invalid_json', `not JSON: ${(error as Error).message}`);
-  }
-  return normalizeHubbleResponse(parsed, options);
+  return normalizeJsonText(line, (value) => normalizeHubbleResponse(value, options));
 }
 
 /** A Hubble normalizer with its own label cache: use one per stream. */

@@ -99,3 +99,18 @@ export function errorResult(code: NormalizeErrorCode, message: string, path?: st
 export function skipResult(reason: string): SkipResult {
   return { ok: true, kind: 'skip', reason };
 }
+
+/**
+ * Parses one JSON text (a line, or a whole document) and hands the value to `normalize`: a blank text is
+ * skipped, text that is not JSON is an `invalid_json` error. Shared by every `…Line`/`…Json` normalizer.
+ */
+export function normalizeJsonText<R>(text: string, normalize: (value: unknown) => R): R | SkipResult | ErrorResult {
+  if (text.trim() === '') return skipResult('blank line');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return errorResult('invalid_json', `not JSON: ${(error as Error).message}`);
+  }
+  return normalize(parsed);
+}
