@@ -4,13 +4,13 @@
  * empty `FlowReceipt` before the next; on every reconnect it resends what it sent in the last 5 minutes. See
  * shared/reference/calico-api.md §2 and §9.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { normalizeGoldmaneFlow } from '@driftwatch/flow';
 import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadGoldmaneApi } from '../grpc/protos.js';
-import { bindServer, peerAddress, shutdownServer } from '../grpc/server-lifecycle.js';
+import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
-import type { FlowSource } from './flow-source.js';
+import { GrpcServerSource } from './grpc-server-source.js';
 
 /** Options of {@link FelixCollectorServer}. */
 export interface FelixCollectorOptions {
@@ -41,59 +41,29 @@ interface FelixConnection {
  * receipt (otherwise Felix stalls), and the stream goes on.
  * The source counts as connected (pipeline state and events) while the server is listening.
  */
-export class FelixCollectorServer implements FlowSource {
-  readonly id: string;
-  private server: grpc.Server | undefined;
-  private boundPort: number | undefined;
+export class FelixCollectorServer extends GrpcServerSource {
   private readonly connections = new Set<FelixConnection>();
-  private stopping = false;
 
   constructor(
-    private readonly pipeline: FlowPipeline,
+    pipeline: FlowPipeline,
     private readonly options: FelixCollectorOptions,
   ) {
-    this.id = `felix:${options.listen}`;
+    super(pipeline, 'felix', options.listen);
   }
 
-  /** The bound port once started (useful with `listen` port 0). */
-  get port(): number | undefined {
-    return this.boundPort;
-  }
-
-  /** Binds and serves; rejects with `cannot listen on <listen>: <reason>` when the address cannot be bound. */
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = new grpc.Server();
+  protected register(server: grpc.Server): void {
     server.addService(guardRequests(loadGoldmaneApi().FlowCollector.service), {
       Connect: (call: grpc.ServerDuplexStream<unknown, object>) => this.connect(call),
     });
-    try {
-      this.boundPort = await bindServer(server, this.options.listen);
-    } catch (error) {
-      server.forceShutdown();
-      throw error;
-    }
-    this.server = server;
-    this.stopping = false;
-    this.pipeline.registerSource(this.id, 'felix', this.options.listen);
-    this.pipeline.setConnected(this.id, true);
   }
 
   /**
-   * Stops listening. Updates already received are in the pipeline; the receipt of one still waiting for the
-   * pipeline is written first; then every stream is ended (Felix resends the unacknowledged rest elsewhere or
-   * on its next connection).
+   * Updates already received are in the pipeline; the receipt of one still waiting for the pipeline is written
+   * first; then every stream is ended (Felix resends the unacknowledged rest elsewhere or on its next connection).
    */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.stopping = true;
+  protected async endCalls(): Promise<void> {
     await Promise.all([...this.connections].map((connection) => connection.pending));
     for (const connection of this.connections) this.close(connection, true);
-    await shutdownServer(server);
-    this.server = undefined;
-    this.boundPort = undefined;
-    this.pipeline.setConnected(this.id, false);
   }
 
   private connect(call: grpc.ServerDuplexStream<unknown, object>): void {

@@ -7,9 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { createHubbleNormalizer, type HubbleNormalizer } from '@driftwatch/flow';
 import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadIngestApi } from '../grpc/protos.js';
-import { bindServer, peerAddress, shutdownServer } from '../grpc/server-lifecycle.js';
+import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
-import type { FlowSource } from './flow-source.js';
+import { GrpcServerSource } from './grpc-server-source.js';
 
 /** Options of {@link IngestServer}. */
 export interface IngestServerOptions {
@@ -49,53 +49,28 @@ interface Publication {
  * dropped by the pipeline by flow uuid.
  * The source counts as connected (pipeline state and events) while the server is listening.
  */
-export class IngestServer implements FlowSource {
-  readonly id: string;
-  private server: grpc.Server | undefined;
-  private boundPort: number | undefined;
+export class IngestServer extends GrpcServerSource {
   private readonly publications = new Set<Publication>();
-  private stopping = false;
 
   constructor(
-    private readonly pipeline: FlowPipeline,
+    pipeline: FlowPipeline,
     private readonly options: IngestServerOptions,
   ) {
-    this.id = `ingest:${options.listen}`;
+    super(pipeline, 'ingest', options.listen);
   }
 
-  /** The bound port once started (useful with `listen` port 0). */
-  get port(): number | undefined {
-    return this.boundPort;
-  }
-
-  /** Binds and serves; rejects with `cannot listen on <listen>: <reason>` when the address cannot be bound. */
-  async start(): Promise<void> {
-    if (this.server) return;
-    const server = new grpc.Server();
+  protected register(server: grpc.Server): void {
     server.addService(guardRequests(loadIngestApi().Ingest.service), {
       Publish: (call: grpc.ServerReadableStream<unknown, PublishSummary>, callback: grpc.sendUnaryData<PublishSummary>) =>
         this.publish(call, callback),
     });
-    try {
-      this.boundPort = await bindServer(server, this.options.listen);
-    } catch (error) {
-      server.forceShutdown();
-      throw error;
-    }
-    this.server = server;
-    this.stopping = false;
-    this.pipeline.registerSource(this.id, 'ingest', this.options.listen);
-    this.pipeline.setConnected(this.id, true);
   }
 
   /**
-   * Stops listening. Messages already received are in the pipeline; streams still open are answered with
-   * UNAVAILABLE (publishing again is safe: flows are deduplicated by uuid).
+   * Messages already received are in the pipeline; streams still open are answered with UNAVAILABLE
+   * (publishing again is safe: flows are deduplicated by uuid).
    */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.stopping = true;
+  protected async endCalls(): Promise<void> {
     await Promise.all([...this.publications].map((publication) => publication.pending));
     for (const publication of this.publications) {
       this.finish(publication, {
@@ -103,10 +78,6 @@ export class IngestServer implements FlowSource {
         details: `Driftwatch is stopping after ${publication.counts.received} message(s) of this stream; publish again (flows are deduplicated)`,
       });
     }
-    await shutdownServer(server);
-    this.server = undefined;
-    this.boundPort = undefined;
-    this.pipeline.setConnected(this.id, false);
   }
 
   private publish(call: grpc.ServerReadableStream<unknown, PublishSummary>, callback: grpc.sendUnaryData<PublishSummary>): void {
