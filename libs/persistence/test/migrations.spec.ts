@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyMigrations, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
+import { applyMigrations, createMigration, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
 
 const serverUrl = inject('serverUrl');
@@ -117,6 +117,17 @@ describe('a failing migration', () => {
 });
 
 describe('migration files', () => {
+  it('agree with prisma/schema.prisma: a new migration would be empty (hand edits are expressed in the schema)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftwatch-migrations-'));
+    try {
+      cpSync(defaultMigrationsDir, dir, { recursive: true });
+      expect(await createMigration(inject('databaseUrl'), 'probe', { migrationsDir: dir })).toBeUndefined();
+      expect(readdirSync(dir).filter((name) => name.endsWith('_probe'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('checksums are the sha256 of migration.sql', () => {
     for (const folder of readMigrationFolders()) {
       expect(folder.checksum).toBe(createHash('sha256').update(folder.sql).digest('hex'));
