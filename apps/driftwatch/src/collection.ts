@@ -1,4 +1,4 @@
-import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, type FlowSource, type TlsOptions } from '@driftwatch/collector';
+import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, type FlowSource, type ServerTlsOptions, type TlsOptions } from '@driftwatch/collector';
 import type { FlowStore } from '@driftwatch/persistence';
 import type { CliIo } from './cli.js';
 import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
@@ -13,7 +13,10 @@ export interface CollectionOptions {
   readonly store: FlowStore;
   readonly policies: string;
   readonly sources: readonly SourceSpec[];
+  /** TLS towards the sources Driftwatch dials (Hubble, Goldmane). */
   readonly tls?: TlsOptions;
+  /** TLS of the servers sources push to (Felix, Ingest). */
+  readonly serverTls?: ServerTlsOptions;
   readonly windowSeconds: number;
   readonly io: CliIo;
 }
@@ -50,9 +53,9 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
     case 'goldmane':
       return new GoldmaneStreamSource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
     case 'felix':
-      return new FelixCollectorServer(pipeline, { listen: spec.address, log });
+      return new FelixCollectorServer(pipeline, { listen: spec.address, log, ...(options.serverTls ? { tls: options.serverTls } : {}) });
     case 'ingest':
-      return new IngestServer(pipeline, { listen: spec.address, log });
+      return new IngestServer(pipeline, { listen: spec.address, log, ...(options.serverTls ? { tls: options.serverTls } : {}) });
   }
 }
 

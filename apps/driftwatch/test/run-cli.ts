@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { systemPath } from '@driftwatch/config';
 
 const bin = join(import.meta.dirname, '..', 'bin', 'driftwatch.js');
 
@@ -15,7 +16,7 @@ export interface CliRun {
  */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: systemPath(), ...env } });
     child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
@@ -38,7 +39,7 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
  */
 export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
   return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: process.env['PATH'] ?? '', ...env } });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: systemPath(), ...env } });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

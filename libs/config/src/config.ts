@@ -52,6 +52,9 @@ export const configSchema = z.object({
   FLOW_SOURCE_TLS_CERT: z.string().min(1).optional(),
   FLOW_SOURCE_TLS_KEY: z.string().min(1).optional(),
   FLOW_SOURCE_TLS_SERVER_NAME: z.string().min(1).optional(),
+  SOURCE_SERVER_TLS_CERT: z.string().min(1).optional(),
+  SOURCE_SERVER_TLS_KEY: z.string().min(1).optional(),
+  SOURCE_SERVER_TLS_CLIENT_CA: z.string().min(1).optional(),
   FLOW_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(3600, 'must be at most 3600').default(10),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
 });
@@ -94,4 +97,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 export function redact(name: string, value: string): string {
   if (!name.endsWith('_URL')) return value;
   return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * The PATH of this process, for child processes that must find system tools (git, id, useradd) without
+ * inheriting the rest of the environment, as the CLI's end-to-end tests run it.
+ */
+export function systemPath(): string {
+  return process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin';
 }

@@ -3,7 +3,7 @@
  * FlowReceipt per update before sending the next, as Felix does; and like Felix it can reconnect and resend
  * what it sent before (Felix resends the last 5 minutes), so servers can be tested for idempotence.
  */
-import { credentials, type ChannelCredentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import { loadGoldmaneApi } from '@driftwatch/collector';
 import type { GoldmaneFlowObject } from './fake-goldmane.js';
 
@@ -25,9 +25,9 @@ export class FelixClient {
   receipts = 0;
 
   /** Creates a client for `address` (`host:port`); plaintext unless credentials are given. */
-  constructor(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure()) {
+  constructor(address: string, channelCredentials: ChannelCredentials = credentials.createInsecure(), channelOptions: ChannelOptions = {}) {
     const { FlowCollector } = loadGoldmaneApi();
-    this.client = new FlowCollector(address, channelCredentials);
+    this.client = new FlowCollector(address, channelCredentials, channelOptions);
   }
 
   /** Opens the Connect stream (a no-op when open). */

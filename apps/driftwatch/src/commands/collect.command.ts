@@ -8,6 +8,7 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
                           --ingest-listen <host:port>)... --policies <path>
                           [--until-idle <seconds>] [--max-flows <n>] [--window <seconds>]
                           [--tls-ca <file>] [--tls-cert <file> --tls-key <file>] [--tls-server-name <name>]
+                          [--server-tls-cert <file> --server-tls-key <file> [--server-tls-client-ca <file>]]
 
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
@@ -18,7 +19,9 @@ the declared policies (--policies, a file or directory; recorded as a policy rev
   --until-idle      stop after this many seconds without a message
   --max-flows       stop after this many flows
   --window          aggregation window in seconds (default FLOW_WINDOW_SECONDS, 10; 0 = one record per flow)
-  --tls-*           TLS (CA) or mutual TLS (CA, cert, key) towards the source; server name override
+  --tls-*           TLS (CA) or mutual TLS (CA, cert, key) towards Hubble or Goldmane; server name override
+  --server-tls-*    TLS of the Felix and Ingest servers; with a client CA, clients must present a certificate
+                    it signed (mutual TLS, as Felix set up by the Calico operator expects of Goldmane)
 SIGHUP reloads the policies; SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}.`;
 
@@ -38,6 +41,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'tls-server-name': { type: 'string' },
+    'server-tls-cert': { type: 'string' },
+    'server-tls-key': { type: 'string' },
+    'server-tls-client-ca': { type: 'string' },
   });
   const sources: SourceSpec[] = [];
   for (const [flag, kind] of Object.entries(sourceFlags)) {
@@ -58,6 +64,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     ? { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'], serverName: values['tls-server-name'] }
     : undefined;
 
+  if (!!values['server-tls-cert'] !== !!values['server-tls-key']) throw new CliError('--server-tls-cert and --server-tls-key go together', 2);
+  if (values['server-tls-client-ca'] && !values['server-tls-cert']) throw new CliError('--server-tls-client-ca needs --server-tls-cert and --server-tls-key', 2);
+  const serverTls = values['server-tls-cert'] && values['server-tls-key']
+    ? { certFile: values['server-tls-cert'], keyFile: values['server-tls-key'], ...(values['server-tls-client-ca'] ? { clientCaFile: values['server-tls-client-ca'] } : {}) }
+    : undefined;
+
   const started = performance.now();
   const database = await openDatabase(io, config);
   let store: FlowStore | undefined;
@@ -66,7 +78,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}) }).catch((error: Error) => {
+    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}), ...(serverTls ? { serverTls } : {}) }).catch((error: Error) => {
       throw error instanceof CliError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;

@@ -27,6 +27,15 @@ export function configuredSources(config: Config): SourceSpec[] {
   return specs;
 }
 
+function serverTlsOf(config: Config) {
+  if (!config.SOURCE_SERVER_TLS_CERT || !config.SOURCE_SERVER_TLS_KEY) return undefined;
+  return {
+    certFile: config.SOURCE_SERVER_TLS_CERT,
+    keyFile: config.SOURCE_SERVER_TLS_KEY,
+    ...(config.SOURCE_SERVER_TLS_CLIENT_CA ? { clientCaFile: config.SOURCE_SERVER_TLS_CLIENT_CA } : {}),
+  };
+}
+
 function tlsOf(config: Config) {
   if (!config.FLOW_SOURCE_TLS_CA && !config.FLOW_SOURCE_TLS_CERT) return undefined;
   return {
@@ -53,7 +62,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     if (specs.length > 0) {
       store = await FlowStore.open(database.url);
       const tls = tlsOf(config);
+      const serverTls = serverTlsOf(config);
       collection = await startCollection({
+        ...(serverTls ? { serverTls } : {}),
         store,
         policies: config.POLICY_DIR ?? examplePolicies,
         sources: specs,

@@ -14,9 +14,9 @@ const BIND_REASONS: readonly (readonly [string, string])[] = [
  * Binds `server` to `listen` (`host:port`; port 0 picks a free one) and resolves with the bound port. A failure
  * rejects with one line a person can act on: `cannot listen on 127.0.0.1:7443: address already in use`.
  */
-export function bindServer(server: Server, listen: string): Promise<number> {
+export function bindServer(server: Server, listen: string, credentials = ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(listen, ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(listen, credentials, (error, port) => {
       if (!error) return resolve(port);
       const known = BIND_REASONS.find(([code]) => error.message.includes(code));
       reject(new Error(`cannot listen on ${listen}: ${known ? known[1] : error.message}`, { cause: error }));

@@ -10,12 +10,15 @@ import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadGoldmaneApi } from '../grpc/protos.js';
 import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
+import type { ServerTlsOptions } from './flow-source.js';
 import { GrpcServerSource } from './grpc-server-source.js';
 
 /** Options of {@link FelixCollectorServer}. */
 export interface FelixCollectorOptions {
   /** `host:port` to listen on (Felix's `flowLogsGoldmaneServer`); port 0 picks a free port, see `port`. */
   readonly listen: string;
+  /** Serve TLS (and require client certificates signed by `clientCaFile` when given); plaintext without. */
+  readonly tls?: ServerTlsOptions;
   /** Cluster recorded on the flows (Felix does not name it). */
   readonly cluster?: string;
   readonly log: (line: string) => void;
@@ -48,7 +51,7 @@ export class FelixCollectorServer extends GrpcServerSource {
     pipeline: FlowPipeline,
     private readonly options: FelixCollectorOptions,
   ) {
-    super(pipeline, 'felix', options.listen);
+    super(pipeline, 'felix', options.listen, options.tls);
   }
 
   protected register(server: grpc.Server): void {

@@ -23,6 +23,20 @@ export interface TlsOptions {
   readonly serverName?: string;
 }
 
+/** TLS settings of a gRPC server source: a certificate and key; with `clientCaFile`, clients must present a certificate it signed. */
+export interface ServerTlsOptions {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile?: string;
+}
+
+/** Server credentials: plaintext unless TLS options are given. Reads the files once. */
+export function serverCredentials(tls: ServerTlsOptions | undefined): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  const ca = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], ca !== null);
+}
+
 /** Channel credentials and options for a client: plaintext unless TLS options are given. Reads the files once. */
 export function clientCredentials(tls: TlsOptions | undefined): { credentials: grpc.ChannelCredentials; options: grpc.ChannelOptions } {
   if (!tls || (!tls.caFile && !tls.certFile && !tls.keyFile)) return { credentials: grpc.credentials.createInsecure(), options: {} };

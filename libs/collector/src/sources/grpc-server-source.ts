@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { bindServer, shutdownServer } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
-import type { FlowSource } from './flow-source.js';
+import { serverCredentials, type FlowSource, type ServerTlsOptions } from './flow-source.js';
 
 /**
- * What the flow sources that are gRPC servers share (Felix's FlowCollector, our Ingest API): binding, the bound
- * port, and the pipeline's view of the source, which counts as connected while the server listens.
+ * What the flow sources that are gRPC servers share (Felix's FlowCollector, our Ingest API): binding (plaintext,
+ * TLS, or mutual TLS as a Felix set up by the Calico operator expects of Goldmane), the bound port, and the
+ * pipeline's view of the source, which counts as connected while the server listens.
  */
 export abstract class GrpcServerSource implements FlowSource {
   readonly id: string;
@@ -17,6 +18,7 @@ export abstract class GrpcServerSource implements FlowSource {
     protected readonly pipeline: FlowPipeline,
     private readonly kind: string,
     protected readonly listen: string,
+    private readonly tls?: ServerTlsOptions,
   ) {
     this.id = `${kind}:${listen}`;
   }
@@ -32,7 +34,7 @@ export abstract class GrpcServerSource implements FlowSource {
     const server = new grpc.Server();
     this.register(server);
     try {
-      this.boundPort = await bindServer(server, this.listen);
+      this.boundPort = await bindServer(server, this.listen, serverCredentials(this.tls));
     } catch (error) {
       server.forceShutdown();
       throw error;

@@ -9,12 +9,15 @@ import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadIngestApi } from '../grpc/protos.js';
 import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
+import type { ServerTlsOptions } from './flow-source.js';
 import { GrpcServerSource } from './grpc-server-source.js';
 
 /** Options of {@link IngestServer}. */
 export interface IngestServerOptions {
   /** `host:port` to listen on; port 0 picks a free port, see `port`. */
   readonly listen: string;
+  /** Serve TLS (and require client certificates signed by `clientCaFile` when given); plaintext without. */
+  readonly tls?: ServerTlsOptions;
   /** Cluster recorded on flows whose node name has no `<cluster>/` prefix. */
   readonly cluster?: string;
   readonly log: (line: string) => void;
@@ -56,7 +59,7 @@ export class IngestServer extends GrpcServerSource {
     pipeline: FlowPipeline,
     private readonly options: IngestServerOptions,
   ) {
-    super(pipeline, 'ingest', options.listen);
+    super(pipeline, 'ingest', options.listen, options.tls);
   }
 
   protected register(server: grpc.Server): void {
