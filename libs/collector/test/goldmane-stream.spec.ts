@@ -122,8 +122,9 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     await source.stop();
     await second.cancelled.count(1, 'the stream cancelled by stop()');
     await kit.pipeline.drainAll();
-    const events = (await kit.store.collectors.events(source.id)).map((e) => e.kind);
-    expect(events).toEqual(['connected', 'disconnected', 'connected', 'disconnected']);
+    const events = await kit.store.collectors.events(source.id);
+    expect(events.map((e) => e.kind).filter((kind) => kind !== 'duplicates')).toEqual(['connected', 'disconnected', 'connected', 'disconnected']);
+    expect(events.filter((e) => e.kind === 'duplicates').reduce((n, e) => n + e.count, 0)).toBe(kit.pipeline.summary.duplicates);
   });
 
   it('skips undecodable and empty results, logs them, passes unknown fields, and the stream goes on', async () => {

@@ -116,6 +116,8 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(pipeline.summary).toMatchObject(labels);
     expect(await storedTotals(new Date(start))).toMatchObject(labels);
     expect(logs.items.filter((l) => l.includes('reconnecting with backoff'))).toHaveLength(1);
+    const replayed = (await store.collectors.events(source.id)).filter((e) => e.kind === 'duplicates');
+    expect(replayed.reduce((n, e) => n + e.count, 0)).toBe(pipeline.summary.duplicates);
   });
 
   it('logs and skips malformed messages and ignores unknown fields, while the stream goes on', async () => {

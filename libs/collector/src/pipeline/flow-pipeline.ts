@@ -54,6 +54,8 @@ interface SourceCursor {
   lostEvents: number;
   lastError: string | null;
   dirty: boolean;
+  /** Flows dropped as already seen since the last batch (resumed streams, Felix resends): recorded as data. */
+  duplicates: number;
 }
 
 type NormalizeResult = HubbleNormalizeResult | CalicoNormalizeResult;
@@ -111,7 +113,7 @@ export class FlowPipeline {
   /** Declares a source, so its state is saved even before its first flow. */
   registerSource(sourceId: string, kind: string, address: string): void {
     if (!this.sources.has(sourceId)) {
-      this.sources.set(sourceId, { kind, address, connected: false, lastSeenTime: undefined, idsAtLastSeen: [], lostEvents: 0, lastError: null, dirty: true });
+      this.sources.set(sourceId, { kind, address, connected: false, lastSeenTime: undefined, idsAtLastSeen: [], lostEvents: 0, lastError: null, dirty: true, duplicates: 0 });
     }
   }
 
@@ -192,11 +194,12 @@ export class FlowPipeline {
 
   private acceptFlow(sourceId: string, flow: Flow): void {
     this.summary.flows += 1;
+    const cursor = this.sources.get(sourceId);
     if (!this.recent.add(flow.id)) {
       this.summary.duplicates += 1;
+      if (cursor) cursor.duplicates += 1;
       return;
     }
-    const cursor = this.sources.get(sourceId);
     if (cursor) {
       if (cursor.lastSeenTime === undefined || flow.time > cursor.lastSeenTime) {
         cursor.lastSeenTime = flow.time;
@@ -236,6 +239,11 @@ export class FlowPipeline {
     if (!this.options.store) return;
     const { records, evidence } = this.aggregator.take(closedBefore);
     this.flushedUpTo = closedBefore ?? this.watermark;
+    for (const [id, cursor] of this.sources) {
+      if (cursor.duplicates === 0) continue;
+      this.event(id, 'duplicates', cursor.duplicates, { reason: 'already seen (a resumed stream or a resend)' });
+      cursor.duplicates = 0;
+    }
     const events = this.events;
     this.events = [];
     const states = this.dirtyStates();
