@@ -51,6 +51,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       io.stderr(`driftwatch ${name}: ${error.message}\n`);
       return error.exitCode;
     }
-    throw error;
+    // Not a failure we foresaw: still one line first, then where it happened, for the bug report.
+    const e = error instanceof Error ? error : new Error(String(error));
+    io.stderr(`driftwatch ${name}: unexpected error: ${e.message}\n${e.stack?.split('\n').slice(1).join('\n') ?? ''}\n`);
+    return 1;
   }
 }

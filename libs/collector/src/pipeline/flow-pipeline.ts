@@ -225,10 +225,10 @@ export class FlowPipeline {
     this.events.push({ collectorId: sourceId, at: new Date(), kind, count, details });
   }
 
-  /** Every second: flush closed windows; after 2 s without input, flush everything (idle sources). */
+  /** Every second: flush closed windows (everything with window 0); after 2 s without input, flush everything. */
   private tick(): void {
-    if (Date.now() - this.lastActivity >= 2000) this.flush();
-    else if (this.windowMs > 0) this.flush(this.watermark - this.windowMs);
+    if (Date.now() - this.lastActivity >= 2000 || this.windowMs === 0) this.flush();
+    else this.flush(this.watermark - this.windowMs);
   }
 
   /**
