@@ -95,6 +95,11 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
     io.stderr(`${source.id}: ${spec.kind === 'felix' || spec.kind === 'ingest' ? 'listening' : 'started'}\n`);
   }
   let current = declared.contentHash;
+  // Daily partitions are made a week ahead at start; a long-running collector keeps that lead every 6 hours.
+  const partitions = setInterval(() => {
+    store.flowRecords.ensurePartitions().catch((error: Error) => io.stderr(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}\n`));
+  }, 6 * 3600 * 1000);
+  partitions.unref();
   return {
     pipeline,
     sources,
@@ -110,6 +115,7 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
       io.stderr(`policies: now revision ${id} (${next.loaded.policies.length} policies)\n`);
     },
     async stop() {
+      clearInterval(partitions);
       await Promise.all(sources.map((source) => source.stop()));
       await pipeline.close();
     },
