@@ -144,7 +144,8 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(pipeline.summary.flows).toBe(events.length);
     expect(logs.items.filter((l) => l.includes('skipped a malformed message'))).toHaveLength(2);
     const malformed = (await store.collectors.events(source.id)).filter((e) => e.kind === 'malformed');
-    expect(malformed).toHaveLength(2);
+    expect(malformed.reduce((n, e) => n + e.count, 0)).toBe(2);
+    expect(malformed.length).toBeLessThanOrEqual(2); // one row per error code and batch, not per message
   });
 
   it('retries an unreachable relay with backoff, logging it once, without crashing', async () => {

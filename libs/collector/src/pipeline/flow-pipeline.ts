@@ -73,6 +73,7 @@ export class FlowPipeline {
   private readonly recent: RecentIds;
   private readonly sources = new Map<string, SourceCursor>();
   private events: CollectorEventRow[] = [];
+  private malformed = new Map<string, { sourceId: string; code: string; count: number; last: { path: string | null; message: string } }>();
   private watermark = 0;
   private flushedUpTo = 0;
   private readonly queue: FlowBatch[] = [];
@@ -189,7 +190,16 @@ export class FlowPipeline {
     if (this.summary.malformed <= 5 || this.summary.malformed % 1000 === 0) {
       this.options.log?.(`${sourceId}: skipped a malformed message (${error.code}${error.path ? ` at ${error.path}` : ''}: ${error.message})${this.summary.malformed === 5 ? '; further ones are counted, logged every 1000' : ''}`);
     }
-    this.event(sourceId, 'malformed', 1, { code: error.code, path: error.path ?? null, message: error.message });
+    // One event per source and error code per batch, not one per message: a source sending garbage must not
+    // flood the database with rows about it.
+    const key = `${sourceId}\u0000${error.code}`;
+    const seen = this.malformed.get(key);
+    if (seen) {
+      seen.count += 1;
+      seen.last = { path: error.path ?? null, message: error.message };
+    } else {
+      this.malformed.set(key, { sourceId, code: error.code, count: 1, last: { path: error.path ?? null, message: error.message } });
+    }
   }
 
   private acceptFlow(sourceId: string, flow: Flow): void {
@@ -239,6 +249,10 @@ export class FlowPipeline {
     if (!this.options.store) return;
     const { records, evidence } = this.aggregator.take(closedBefore);
     this.flushedUpTo = closedBefore ?? this.watermark;
+    for (const { sourceId, code, count, last } of this.malformed.values()) {
+      this.event(sourceId, 'malformed', count, { code, lastPath: last.path, lastMessage: last.message });
+    }
+    this.malformed.clear();
     for (const [id, cursor] of this.sources) {
       if (cursor.duplicates === 0) continue;
       this.event(id, 'duplicates', cursor.duplicates, { reason: 'already seen (a resumed stream or a resend)' });
