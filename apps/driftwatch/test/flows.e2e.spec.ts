@@ -54,6 +54,18 @@ describe('driftwatch evaluate', () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it.each([
+    ['a pretty-printed Goldmane protojson document', 'goldmane-flow-protojson-longhorn.json', { flows: 1, allowed: 1 }, 'longhorn-system/longhorn-manager'],
+    ['Calico Enterprise flow-log lines', 'enterprise-docs-aggregation-examples.ndjson', { flows: 7, unexpected: 1 }, 'policy-demo/access'],
+  ])('reads %s', async (_what, file, summary, src) => {
+    const fixture = join(import.meta.dirname, '..', '..', '..', 'libs', 'flow', 'test', 'fixtures', 'calico', file);
+    const run = await runCli(['evaluate', '--policies', policies, '--flows', fixture], {});
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.at(-1)).toMatchObject({ ...summary, malformed: 0 });
+    expect(lines[0]).toMatchObject({ src });
+    expect(run.code).toBe('unexpected' in summary ? 3 : 0);
+  });
+
   it('reports a malformed line with its place, goes on, and exits 2', async () => {
     const lines = readFileSync(flowsFile, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, 2);
     const run = await runCli(['evaluate', '--policies', policies, '--flows', '-'], {}, 20_000, [lines[0], '{"flow": 42}', 'not json', lines[1]].join('\n'));
