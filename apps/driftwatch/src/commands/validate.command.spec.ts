@@ -39,14 +39,14 @@ afterAll(async () => {
 describe('driftwatch validate', () => {
   it('prints a one-line summary and exits 0 when there is no problem', async () => {
     const result = await runMain('validate', '--policies', join(root, 'good.yaml'));
-    expect(result).toEqual({ code: 0, stdout: 'OK: 1 policies, 0 namespaces, 0 pods and workloads in 1 file; 1 note(s), --verbose shows them\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: 'OK: 1 policy, 0 namespaces, 0 pods and workloads in 1 file; 1 note(s), --verbose shows them\n', stderr: '' });
   });
 
   it('prints notes with --verbose', async () => {
     const result = await runMain('validate', '--policies', join(root, 'good.yaml'), '--verbose');
     expect(lines(result.stdout)).toEqual([
       `${join(root, 'good.yaml')}:2: skipped Service "web" (v1): not a kind the policy engine uses (note)`,
-      'OK: 1 policies, 0 namespaces, 0 pods and workloads in 1 file',
+      'OK: 1 policy, 0 namespaces, 0 pods and workloads in 1 file',
     ]);
   });
 

@@ -25,7 +25,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   }
   const notes = loaded.notes.length === 0 || values.verbose ? '' : `; ${loaded.notes.length} note(s), --verbose shows them`;
   io.stdout(
-    `OK: ${loaded.policies.length} policies, ${loaded.namespaces.length} namespaces, ${loaded.pods.length} pods and workloads in ${files}${notes}\n`,
+    `OK: ${count(loaded.policies.length, 'policy', 'policies')}, ${count(loaded.namespaces.length, 'namespace')}, ${count(loaded.pods.length, 'pod or workload', 'pods and workloads')} in ${files}${notes}\n`,
   );
   return 0;
+}
+
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
