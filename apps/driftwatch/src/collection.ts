@@ -1,4 +1,4 @@
-import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, type FlowSource, type ServerTlsOptions, type TlsOptions } from '@driftwatch/collector';
+import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, quietGrpcLogs, type FlowSource, type ServerTlsOptions, type TlsOptions } from '@driftwatch/collector';
 import type { FlowStore } from '@driftwatch/persistence';
 import type { CliIo } from './cli.js';
 import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
@@ -65,6 +65,7 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
  */
 export async function startCollection(options: CollectionOptions): Promise<Collection> {
   const { io, store } = options;
+  quietGrpcLogs();
   const declared = await loadDeclaredPolicies(options.policies, io);
   const revisionId = await recordRevision(store, declared);
   io.stderr(

@@ -12,7 +12,7 @@ export {
 
 // --- pipeline ------------------------------------------------------------------------------------------------
 export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';
-export { Backoff, clientCredentials, serverCredentials, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
+export { Backoff, clientCredentials, quietGrpcLogs, serverCredentials, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
 export { decodeGetFlowsResponse } from './grpc/fast-decode.js';
 export { HIGH_VOLUME_CHANNEL, HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';
 

@@ -88,3 +88,11 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
     }
   });
 }
+
+/**
+ * Silences grpc-js's own logging: every failure it would print (e.g. "No address added out of total 1
+ * resolved" next to a bind error) reaches the user through our one-line messages already.
+ */
+export function quietGrpcLogs(): void {
+  grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+}
