@@ -148,6 +148,35 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(malformed.length).toBeLessThanOrEqual(2); // one row per error code and batch, not per message
   });
 
+  it('pauses the gRPC stream while the database is behind, and loses nothing when it catches up', async () => {
+    const events = traffic(400, Date.UTC(2026, 10, 5, 10, 0, 0));
+    const relay = await FakeHubbleRelay.start({ history: events.map((e) => e.response) });
+    const writes = new Recorder<unknown>();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const blocked = { writeBatch: async (batch: unknown) => (writes.push(batch), gate) } as unknown as FlowStore;
+    const flows = new Recorder<Flow>();
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { store: blocked, maxOpenRecords: 1, maxPendingBatches: 2, onFlow: flows.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address });
+    await source.start();
+    try {
+      await writes.count(1, 'a database write');
+      // The database hangs: once two batches wait, the stream is paused and the flows stop coming.
+      await flows.count(2, 'flows until the queue is full');
+      const held = flows.items.length;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nothing to await for an absent event
+      expect(flows.items.length).toBe(held);
+      expect(held).toBeLessThan(events.length);
+    } finally {
+      release();
+    }
+    await flows.count(events.length, 'every flow after the database caught up');
+    await source.stop();
+    await pipeline.close();
+    await relay.stop();
+    expect(pipeline.summary).toMatchObject({ flows: events.length, duplicates: 0 });
+  });
+
   it('retries an unreachable relay with backoff, logging it once, without crashing', async () => {
     const port = await closedPort();
     const logs = new Recorder<string>();
