@@ -111,7 +111,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       process.once('SIGTERM', stop);
       process.on('SIGHUP', reload);
     });
-    await collection.stop();
+    await collection.stop().catch((error: Error) => {
+      throw new CliError(`${error.message}; the summary below counts flows received, not stored`);
+    });
     const s = summary;
     io.stdout(
       `${JSON.stringify({ flows: s.flows, allowed: s.allowed, denied: s.denied, unexpected: s.unexpected, skipped: s.skipped, lost: s.lost, seconds: Number(((performance.now() - started) / 1000).toFixed(3)), duplicates: s.duplicates, malformed: s.malformed })}\n`,
