@@ -111,13 +111,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       process.once('SIGTERM', stop);
       process.on('SIGHUP', reload);
     });
-    await collection.stop().catch((error: Error) => {
-      throw new CliError(`${error.message}; the summary below counts flows received, not stored`);
-    });
+    const failure = await collection.stop().then(
+      () => undefined,
+      (error: Error) => error,
+    );
     const s = summary;
     io.stdout(
       `${JSON.stringify({ flows: s.flows, allowed: s.allowed, denied: s.denied, unexpected: s.unexpected, skipped: s.skipped, lost: s.lost, seconds: Number(((performance.now() - started) / 1000).toFixed(3)), duplicates: s.duplicates, malformed: s.malformed })}\n`,
     );
+    if (failure) throw new CliError(`${failure.message} (the summary above counts flows received, not flows stored)`);
     return 0;
   } finally {
     await store?.close();
