@@ -32,7 +32,7 @@ export interface Collection {
 }
 
 async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Promise<number> {
-  const { id, created } = await store.revisions.record({
+  const { id } = await store.revisions.record({
     sourceKind: declared.kind,
     sourcePath: declared.path,
     gitCommit: declared.gitCommit,
@@ -41,7 +41,6 @@ async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Pro
     policyCount: declared.loaded.policies.length,
     problems: declared.loaded.problems,
   });
-  void created;
   return id;
 }
 
