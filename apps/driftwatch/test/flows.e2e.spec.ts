@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { FlowStore } from '@driftwatch/persistence';
-import { FakeHubbleRelay, parseHubbleJsonLines } from '@driftwatch/testing';
+import { FakeHubbleRelay, parseHubbleJsonLines, unusedPort } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
@@ -109,12 +108,7 @@ describe('driftwatch collect', () => {
   });
 
   it('keeps retrying an unreachable source with one clear line, and stops when idle', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const port = await unusedPort();
     const run = await runCli(['collect', '--hubble', `127.0.0.1:${port}`, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
     expect(run.code).toBe(0);
     expect(run.stderr.split('\n').filter((l) => l.includes('cannot reach'))).toEqual([

@@ -1,11 +1,10 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadIngestApi } from '@driftwatch/collector';
 import { FlowStore } from '@driftwatch/persistence';
-import { encodeGetFlowsResponse, parseHubbleJsonLines } from '@driftwatch/testing';
+import { encodeGetFlowsResponse, parseHubbleJsonLines, unusedPort } from '@driftwatch/testing';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { startServe } from './run-cli.js';
@@ -13,14 +12,6 @@ import { startServe } from './run-cli.js';
 const shop = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
 const databaseUrl = inject('databaseUrl');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Publishes Hubble responses to a driftwatch.v1.Ingest server and resolves with its summary. */
 function publish(address: string, frames: Buffer[]): Promise<{ received: string; accepted: string; rejected: string }> {
@@ -53,7 +44,7 @@ describe('driftwatch serve with flow sources from the environment', () => {
 
   it('runs the ingest server into Postgres and reloads the policies on SIGHUP', async () => {
     cpSync(join(shop, 'policies'), policyDir, { recursive: true });
-    const port = await freePort();
+    const port = await unusedPort();
     const server = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', INGEST_LISTEN: `127.0.0.1:${port}`, POLICY_DIR: policyDir, FLOW_WINDOW_SECONDS: '0' });
     const store = await FlowStore.open(databaseUrl);
     try {

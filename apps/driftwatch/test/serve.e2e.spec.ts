@@ -1,17 +1,10 @@
 import { createServer } from 'node:net';
+import { unusedPort } from '@driftwatch/testing';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli, startServe } from './run-cli.js';
 
 const databaseUrl = inject('databaseUrl');
 
-function unusedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('driftwatch serve', () => {
   it('prints its URL and database within 10 s, answers health, and stops cleanly on SIGTERM', async () => {

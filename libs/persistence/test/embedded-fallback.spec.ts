@@ -1,28 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { unusedPort } from '@driftwatch/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { applyMigrations, resolveDatabase } from '../src/index.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the embedded PostgreSQL fallback', () => {
   const dataRoot = mkdtempSync(join(tmpdir(), 'driftwatch-embedded-test-'));
   afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
   it('starts when the probed server does not answer, serves migrations, and restarts on its data', async () => {
-    const [unused, embeddedPort] = [await freePort(), await freePort()];
+    const [unused, embeddedPort] = [await unusedPort(), await unusedPort()];
     const config = {
       DATABASE_URL: undefined,
       DATABASE_PROBE_URL: `postgresql://postgres@127.0.0.1:${unused}/postgres`,
@@ -61,7 +51,7 @@ describe('the embedded PostgreSQL fallback', () => {
   }, 60_000);
 
   it('refuses to fall back when DATABASE_URL is set but does not answer', async () => {
-    const unused = await freePort();
+    const unused = await unusedPort();
     const started = Date.now();
     await expect(
       resolveDatabase({

@@ -24,4 +24,5 @@ export {
 export { encodedHubbleStream, type EncodedStreamOptions } from './synthetic-encoded.js';
 export { Prng } from './prng.js';
 export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
+export { unusedPort } from './unused-port.js';
 // --- end of flow sources --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * sample (libs/flow/test/fixtures/calico/goldmane-flow-protojson-longhorn.json) in the gRPC object form.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { unusedPort } from '@driftwatch/testing';
 import { join } from 'node:path';
 import type { Flow } from '@driftwatch/flow';
 import { FlowStore, type FlowRecordRow } from '@driftwatch/persistence';
@@ -114,14 +114,7 @@ export async function openTestPipeline(databaseUrl: string, ns: string, options:
 }
 
 /** A loopback port nothing listens on (bound once, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export const closedPort = unusedPort;
 
 const SAMPLE = join(import.meta.dirname, '..', '..', '..', 'flow', 'test', 'fixtures', 'calico', 'goldmane-flow-protojson-longhorn.json');
 
