@@ -7,7 +7,7 @@ import type { FlowSourceKind } from './flow.model.js';
 import { normalizeCalicoEnterpriseRecord } from './calico-enterprise.normalizer.js';
 import { normalizeGoldmaneFlow, type CalicoNormalizeOptions } from './goldmane.normalizer.js';
 import { normalizeHubbleResponse, type HubbleNormalizer } from './hubble-response.normalizer.js';
-import { errorResult, skipResult, type HubbleNormalizeResult } from './normalize-result.js';
+import { normalizeJsonText, type HubbleNormalizeResult } from './normalize-result.js';
 
 /**
  * Which source format a parsed JSON object is in: Goldmane when it (or its `flow`) has a `Key`; Calico
@@ -33,19 +33,14 @@ export function normalizeFlowJsonLine(
   line: string,
   options: CalicoNormalizeOptions & { readonly hubble?: HubbleNormalizer } = {},
 ): HubbleNormalizeResult {
-  if (line.trim() === '') return skipResult('blank line');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    return errorResult('invalid_json', `not JSON: ${(error as Error).message}`);
-  }
-  switch (detectFlowFormat(parsed)) {
-    case 'goldmane':
-      return normalizeGoldmaneFlow(parsed, options);
-    case 'calico-enterprise':
-      return normalizeCalicoEnterpriseRecord(parsed, options);
-    default:
-      return options.hubble ? options.hubble.response(parsed) : normalizeHubbleResponse(parsed, options);
-  }
+  return normalizeJsonText(line, (parsed) => {
+    switch (detectFlowFormat(parsed)) {
+      case 'goldmane':
+        return normalizeGoldmaneFlow(parsed, options);
+      case 'calico-enterprise':
+        return normalizeCalicoEnterpriseRecord(parsed, options);
+      default:
+        return options.hubble ? options.hubble.response(parsed) : normalizeHubbleResponse(parsed, options);
+    }
+  });
 }
