@@ -3,6 +3,21 @@ import type { FlowStore } from '@driftwatch/persistence';
 import type { CliIo } from './cli.js';
 import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
 
+/**
+ * TLS towards the sources Driftwatch dials (Hubble, Goldmane) from its settings, the same for flags and
+ * environment: undefined (plaintext) unless a CA or a client certificate is given.
+ */
+export function clientTls(caFile?: string, certFile?: string, keyFile?: string, serverName?: string): TlsOptions | undefined {
+  if (!caFile && !certFile) return undefined;
+  return { caFile, certFile, keyFile, serverName };
+}
+
+/** TLS of the servers sources push to (Felix, Ingest): undefined (plaintext) unless a certificate and key are given. */
+export function serverTls(certFile?: string, keyFile?: string, clientCaFile?: string): ServerTlsOptions | undefined {
+  if (!certFile || !keyFile) return undefined;
+  return { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) };
+}
+
 /** One flow source to run: a client (`hubble`, `goldmane`) of an address, or a server (`felix`, `ingest`) on one. */
 export interface SourceSpec {
   readonly kind: 'hubble' | 'goldmane' | 'felix' | 'ingest';

@@ -1,8 +1,9 @@
 import { isHostPort } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
-import { startCollection, type SourceSpec } from '../collection.js';
+import { clientTls, serverTls, startCollection, type SourceSpec } from '../collection.js';
 import { configOrExit, openDatabase } from '../database.js';
+import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
                           --ingest-listen <host:port>)... --policies <path>
@@ -60,15 +61,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const maxFlows = parseIntegerOption('max-flows', values['max-flows'], 1, Number.MAX_SAFE_INTEGER);
   const windowSeconds = parseIntegerOption('window', values.window, 0, 3600) ?? config.FLOW_WINDOW_SECONDS;
   if (!!values['tls-cert'] !== !!values['tls-key']) throw new CliError('--tls-cert and --tls-key go together', 2);
-  const tls = values['tls-ca'] || values['tls-cert']
-    ? { caFile: values['tls-ca'], certFile: values['tls-cert'], keyFile: values['tls-key'], serverName: values['tls-server-name'] }
-    : undefined;
+  const tls = clientTls(values['tls-ca'], values['tls-cert'], values['tls-key'], values['tls-server-name']);
 
   if (!!values['server-tls-cert'] !== !!values['server-tls-key']) throw new CliError('--server-tls-cert and --server-tls-key go together', 2);
   if (values['server-tls-client-ca'] && !values['server-tls-cert']) throw new CliError('--server-tls-client-ca needs --server-tls-cert and --server-tls-key', 2);
-  const serverTls = values['server-tls-cert'] && values['server-tls-key']
-    ? { certFile: values['server-tls-cert'], keyFile: values['server-tls-key'], ...(values['server-tls-client-ca'] ? { clientCaFile: values['server-tls-client-ca'] } : {}) }
-    : undefined;
+  const serverTlsOptions = serverTls(values['server-tls-cert'], values['server-tls-key'], values['server-tls-client-ca']);
 
   const started = performance.now();
   const database = await openDatabase(io, config);
@@ -78,7 +75,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}), ...(serverTls ? { serverTls } : {}) }).catch((error: Error) => {
+    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
       throw error instanceof CliError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;
@@ -116,9 +113,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       (error: Error) => error,
     );
     const s = summary;
-    io.stdout(
-      `${JSON.stringify({ flows: s.flows, allowed: s.allowed, denied: s.denied, unexpected: s.unexpected, skipped: s.skipped, lost: s.lost, seconds: Number(((performance.now() - started) / 1000).toFixed(3)), duplicates: s.duplicates, malformed: s.malformed })}\n`,
-    );
+    io.stdout(summaryLine(s, started));
     if (failure) throw new CliError(`${failure.message} (the summary above counts flows received, not flows stored)`);
     return 0;
   } finally {

@@ -4,6 +4,7 @@ import { renderExplanation } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { loadDeclaredPolicies } from '../declared-policies.js';
 import { readFlowInput } from '../flow-input.js';
+import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch evaluate --policies <path> --flows <file|->
 
@@ -72,8 +73,6 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   await pipeline.close();
   const s = pipeline.summary;
   io.stdout(out);
-  io.stdout(
-    `${JSON.stringify({ flows: s.flows, allowed: s.allowed, denied: s.denied, unexpected: s.unexpected, skipped: s.skipped, lost: s.lost, seconds: Number(((performance.now() - started) / 1000).toFixed(3)), duplicates: s.duplicates, malformed: s.malformed })}\n`,
-  );
+  io.stdout(summaryLine(s, started));
   return s.unexpected > 0 ? 3 : s.malformed > 0 ? 2 : 0;
 }

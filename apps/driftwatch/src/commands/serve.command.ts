@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { startCollection, type Collection, type SourceSpec } from '../collection.js';
+import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '../collection.js';
 import { configOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
@@ -27,25 +27,6 @@ export function configuredSources(config: Config): SourceSpec[] {
   return specs;
 }
 
-function serverTlsOf(config: Config) {
-  if (!config.SOURCE_SERVER_TLS_CERT || !config.SOURCE_SERVER_TLS_KEY) return undefined;
-  return {
-    certFile: config.SOURCE_SERVER_TLS_CERT,
-    keyFile: config.SOURCE_SERVER_TLS_KEY,
-    ...(config.SOURCE_SERVER_TLS_CLIENT_CA ? { clientCaFile: config.SOURCE_SERVER_TLS_CLIENT_CA } : {}),
-  };
-}
-
-function tlsOf(config: Config) {
-  if (!config.FLOW_SOURCE_TLS_CA && !config.FLOW_SOURCE_TLS_CERT) return undefined;
-  return {
-    caFile: config.FLOW_SOURCE_TLS_CA,
-    certFile: config.FLOW_SOURCE_TLS_CERT,
-    keyFile: config.FLOW_SOURCE_TLS_KEY,
-    serverName: config.FLOW_SOURCE_TLS_SERVER_NAME,
-  };
-}
-
 /** Resolves when the server has been stopped by a signal. */
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   parseCommandArgs(args, {});
@@ -61,10 +42,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     let collection: Collection | undefined;
     if (specs.length > 0) {
       store = await FlowStore.open(database.url);
-      const tls = tlsOf(config);
-      const serverTls = serverTlsOf(config);
+      const tls = clientTls(config.FLOW_SOURCE_TLS_CA, config.FLOW_SOURCE_TLS_CERT, config.FLOW_SOURCE_TLS_KEY, config.FLOW_SOURCE_TLS_SERVER_NAME);
+      const serverTlsOptions = serverTls(config.SOURCE_SERVER_TLS_CERT, config.SOURCE_SERVER_TLS_KEY, config.SOURCE_SERVER_TLS_CLIENT_CA);
       collection = await startCollection({
-        ...(serverTls ? { serverTls } : {}),
+        ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
         store,
         policies: config.POLICY_DIR ?? examplePolicies,
         sources: specs,
