@@ -267,10 +267,11 @@ export class FlowPipeline {
   }
 
   private dirtyStates(): CollectorState[] {
-    const oldestOpen = this.aggregator.oldestOpenWindow();
     const states: CollectorState[] = [];
+    let oldestOpen: number | undefined | null = null; // null: not looked up yet (it walks every open record)
     for (const [id, cursor] of this.sources) {
       if (!cursor.dirty) continue;
+      if (oldestOpen === null) oldestOpen = this.aggregator.oldestOpenWindow();
       cursor.dirty = false;
       // Resume from the oldest window still in memory: what is before it is in this batch or an earlier one.
       const resumeAt = oldestOpen !== undefined && cursor.lastSeenTime !== undefined ? Math.min(oldestOpen, cursor.lastSeenTime) : cursor.lastSeenTime;
