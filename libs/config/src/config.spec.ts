@@ -46,6 +46,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ [name]: value })).toEqual([line]);
   });
 
+  it('rejects a TLS certificate without its key, which would otherwise mean plaintext', () => {
+    expect(problemsOf({ SOURCE_SERVER_TLS_CERT: '/etc/tls/tls.crt', FLOW_SOURCE_TLS_KEY: '/etc/tls/client.key' })).toEqual([
+      'FLOW_SOURCE_TLS_KEY: needs FLOW_SOURCE_TLS_CERT as well (got "/etc/tls/client.key")',
+      'SOURCE_SERVER_TLS_CERT: needs SOURCE_SERVER_TLS_KEY as well (got "/etc/tls/tls.crt")',
+    ]);
+    expect(problemsOf({ SOURCE_SERVER_TLS_CERT: 'a.crt', SOURCE_SERVER_TLS_KEY: 'a.key', SOURCE_SERVER_TLS_CLIENT_CA: 'ca.crt' })).toEqual([]);
+  });
+
   it('lists every bad variable at once, one line each', () => {
     const problems = problemsOf({ PORT: '-1', DATABASE_URL: 'http://x', LOG_LEVEL: 'x' });
     expect(problems).toHaveLength(3);

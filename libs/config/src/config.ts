@@ -59,6 +59,24 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
 });
 
+/** Settings that mean nothing alone: [variable, the variable it needs]. */
+const NEEDS: readonly (readonly [string, string])[] = [
+  ['FLOW_SOURCE_TLS_CERT', 'FLOW_SOURCE_TLS_KEY'],
+  ['FLOW_SOURCE_TLS_KEY', 'FLOW_SOURCE_TLS_CERT'],
+  ['SOURCE_SERVER_TLS_CERT', 'SOURCE_SERVER_TLS_KEY'],
+  ['SOURCE_SERVER_TLS_KEY', 'SOURCE_SERVER_TLS_CERT'],
+  ['SOURCE_SERVER_TLS_CLIENT_CA', 'SOURCE_SERVER_TLS_CERT'],
+];
+
+/** A TLS setting without its partner would silently mean plaintext (or fail later): say so at start. */
+function checkTogether(values: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  for (const [name, needed] of NEEDS) {
+    if (values[name] !== undefined && values[needed] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `needs ${needed} as well` });
+    }
+  }
+}
+
 /** The validated, frozen configuration. */
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type LogLevel = (typeof logLevels)[number];
@@ -81,7 +99,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     const value = env[key];
     if (value !== undefined && value.trim() !== '') input[key] = value.trim();
   }
-  const result = configSchema.safeParse(input);
+  const result = configSchema.superRefine(checkTogether).safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
