@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, type CliIo } from './cli.js';
 import { commands } from './commands/index.js';
 import { version } from './version.js';
@@ -47,7 +48,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   try {
     return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof CliError) {
+    if (error instanceof CliError || error instanceof PolicyInputError) {
       io.stderr(`driftwatch ${name}: ${error.message}\n`);
       return error.exitCode;
     }

@@ -21,3 +21,6 @@ export { GoldmaneStreamSource, type GoldmaneStreamOptions } from './sources/gold
 export { FelixCollectorServer, type FelixCollectorOptions } from './sources/felix-collector.server.js';
 export { IngestServer, type IngestServerOptions, type PublishSummary } from './sources/ingest.server.js';
 // --- end of Calico sources and Ingest API ---------------------------------------------------------------------
+
+// --- a running collection: declared policies as a revision, sources into one pipeline (serve, collect) ---
+export { clientTls, serverTls, startCollection, type Collection, type CollectionOptions, type SourceSpec } from './collection.js';

@@ -24,3 +24,4 @@ export { inferWorkload } from './workload-name.js';
 export { parseRfc3339 } from './timestamp.js';
 export { DROP_REASON_NAMES, POLICY_DROP_CODES } from './hubble-enums.js';
 export { classify, FlowClassifier, type Classification, type DriftKind, type FlowLabel } from './classify.js';
+export type { FlowObserver } from './flow-observer.js';

@@ -1,7 +1,8 @@
 import { isHostPort } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
+import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
-import { clientTls, serverTls, startCollection, type SourceSpec } from '../collection.js';
+import { clientTls, serverTls, startCollection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
 import { summaryLine } from '../summary-line.js';
 
@@ -75,8 +76,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, io, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
-      throw error instanceof CliError ? error : new CliError(error.message);
+    const collection = await startCollection({ store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
+      throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;
     await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { runConformanceScenario, type ConformanceFailure } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { listFiles } from '../policy-files.js';
+import { listFiles } from '@driftwatch/policy-source';
 
 export const usage = `usage: driftwatch conformance <file-or-dir>...
 

@@ -2,7 +2,7 @@ import { FlowPipeline } from '@driftwatch/collector';
 import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
 import { renderExplanation } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { loadDeclaredPolicies } from '../declared-policies.js';
+import { loadDeclaredPolicies } from '@driftwatch/policy-source';
 import { readFlowInput } from '../flow-input.js';
 import { summaryLine } from '../summary-line.js';
 
@@ -52,7 +52,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (!values.policies) throw new CliError(`--policies is required\n${usage}`, 2);
   if (!values.flows) throw new CliError(`--flows is required (a file, or - for stdin)\n${usage}`, 2);
   const started = performance.now();
-  const declared = await loadDeclaredPolicies(values.policies, io);
+  const declared = await loadDeclaredPolicies(values.policies, (line) => io.stderr(`${line}\n`));
   let out = '';
   const pipeline = new FlowPipeline(
     { snapshot: declared.snapshot, id: null },

@@ -9,7 +9,7 @@ import {
   type Protocol,
 } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
-import { readPolicySources } from '../policy-files.js';
+import { readPolicySources } from '@driftwatch/policy-source';
 
 export const usage = `usage: driftwatch explain --policies <path> --from <ns/pod|ip> --to <ns/pod|ip> --port <n|name> [--protocol TCP] [--json]
 

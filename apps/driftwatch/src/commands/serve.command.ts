@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
+import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '../collection.js';
+import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
@@ -50,11 +51,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         policies: config.POLICY_DIR ?? examplePolicies,
         sources: specs,
         windowSeconds: config.FLOW_WINDOW_SECONDS,
-        io,
+        log: (line) => io.stderr(`${line}\n`),
         ...(tls ? { tls } : {}),
       }).catch(async (error: Error) => {
         await store?.close();
-        throw error instanceof CliError ? error : new CliError(error.message);
+        throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }
     const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL });

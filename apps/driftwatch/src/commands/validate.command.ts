@@ -1,6 +1,6 @@
 import { formatFinding, loadManifests } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { readPolicySources } from '../policy-files.js';
+import { readPolicySources } from '@driftwatch/policy-source';
 
 export const usage = `usage: driftwatch validate --policies <path> [--verbose]
 

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 
+export { Backoff, delay } from '@driftwatch/common';
+
 /**
  * A running connection to one flow source (a client of Hubble or Goldmane, or a server Felix or agents push
  * to). It feeds a FlowPipeline, reconnects by itself with backoff, and logs a lost connection once.
@@ -46,47 +48,6 @@ export function clientCredentials(tls: TlsOptions | undefined): { credentials: g
     credentials: grpc.credentials.createSsl(read(tls.caFile), read(tls.keyFile), read(tls.certFile)),
     options: tls.serverName ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {},
   };
-}
-
-/**
- * Exponential backoff with full jitter: 0.5 s doubling up to `maxMs` (default 30 s). `reset()` after a success.
- */
-export class Backoff {
-  private attempt = 0;
-
-  constructor(
-    private readonly baseMs = 500,
-    private readonly maxMs = 30_000,
-  ) {}
-
-  /** The delay before the next attempt. */
-  next(): number {
-    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** this.attempt);
-    this.attempt += 1;
-    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-  }
-
-  reset(): void {
-    this.attempt = 0;
-  }
-
-  get attempts(): number {
-    return this.attempt;
-  }
-}
-
-/** A promise that resolves after `ms`, or at once when `signal` aborts. */
-export function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }
 
 /**

@@ -4,7 +4,6 @@ import { stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { compileRevision, formatFinding, loadManifests, type LoadResult, type PolicySnapshot } from '@driftwatch/policy-engine';
-import type { CliIo } from './cli.js';
 import { readPolicySources, type PolicySource } from './policy-files.js';
 
 /** The declared policies at a path, compiled, with what identifies the revision. */
@@ -34,15 +33,15 @@ async function gitCommit(path: string, isDirectory: boolean): Promise<string | n
 }
 
 /**
- * Reads, validates and compiles the manifests under `path` (a file or a directory). Problems are listed on
- * stderr, one per line; the documents without problems still load. Missing or unreadable paths throw CliError.
+ * Reads, validates and compiles the manifests under `path` (a file or a directory). Problems are passed to `log`,
+ * one line each; the documents without problems still load. Missing or unreadable paths throw PolicyInputError.
  */
-export async function loadDeclaredPolicies(path: string, io: CliIo, revision?: number): Promise<DeclaredPolicies> {
+export async function loadDeclaredPolicies(path: string, log: (line: string) => void, revision?: number): Promise<DeclaredPolicies> {
   const sources = await readPolicySources(path);
   const isDirectory = (await stat(path)).isDirectory();
   const loaded = loadManifests(sources);
-  for (const problem of loaded.problems.slice(0, 20)) io.stderr(`policy problem: ${formatFinding(problem)}\n`);
-  if (loaded.problems.length > 20) io.stderr(`policy problem: … and ${loaded.problems.length - 20} more (run \`driftwatch validate\`)\n`);
+  for (const problem of loaded.problems.slice(0, 20)) log(`policy problem: ${formatFinding(problem)}`);
+  if (loaded.problems.length > 20) log(`policy problem: … and ${loaded.problems.length - 20} more (run \`driftwatch validate\`)`);
   const hash = createHash('sha256');
   const base = isDirectory ? path : dirname(path);
   for (const source of sources) hash.update(`${relative(base, source.name)}\u0000${source.text}\u0000`);

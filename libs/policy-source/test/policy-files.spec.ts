@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from './cli.js';
-import { readPolicySources } from './policy-files.js';
+import { PolicyInputError } from '../src/policy-input-error.js';
+import { readPolicySources } from '../src/policy-files.js';
 
 let root = '';
 
@@ -30,8 +30,8 @@ afterAll(async () => {
 
 const failure = async (path: string) => {
   const error = await readPolicySources(path).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(CliError);
-  return error as CliError;
+  expect(error).toBeInstanceOf(PolicyInputError);
+  return error as PolicyInputError;
 };
 
 describe('readPolicySources', () => {

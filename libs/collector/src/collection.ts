@@ -1,7 +1,11 @@
-import { FelixCollectorServer, FlowPipeline, GoldmaneStreamSource, HubbleRelaySource, IngestServer, quietGrpcLogs, type FlowSource, type ServerTlsOptions, type TlsOptions } from '@driftwatch/collector';
 import type { FlowStore } from '@driftwatch/persistence';
-import type { CliIo } from './cli.js';
-import { loadDeclaredPolicies, type DeclaredPolicies } from './declared-policies.js';
+import { loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
+import { FlowPipeline } from './pipeline/flow-pipeline.js';
+import { FelixCollectorServer } from './sources/felix-collector.server.js';
+import { quietGrpcLogs, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
+import { GoldmaneStreamSource } from './sources/goldmane-stream.source.js';
+import { HubbleRelaySource } from './sources/hubble-relay.source.js';
+import { IngestServer } from './sources/ingest.server.js';
 
 /**
  * TLS towards the sources Driftwatch dials (Hubble, Goldmane) from its settings, the same for flags and
@@ -33,7 +37,8 @@ export interface CollectionOptions {
   /** TLS of the servers sources push to (Felix, Ingest). */
   readonly serverTls?: ServerTlsOptions;
   readonly windowSeconds: number;
-  readonly io: CliIo;
+  /** Where progress and problems go, one line each (no trailing newline). */
+  readonly log: (line: string) => void;
 }
 
 /** A running collection: sources feeding one pipeline, with the declared policies as its active revision. */
@@ -60,7 +65,7 @@ async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Pro
 }
 
 function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
-  const log = (line: string) => options.io.stderr(`${line}\n`);
+  const log = options.log;
   switch (spec.kind) {
     case 'hubble':
       return new HubbleRelaySource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
@@ -78,17 +83,15 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
  * source into one pipeline, resuming each where the database says it stopped.
  */
 export async function startCollection(options: CollectionOptions): Promise<Collection> {
-  const { io, store } = options;
+  const { log, store } = options;
   quietGrpcLogs();
-  const declared = await loadDeclaredPolicies(options.policies, io);
+  const declared = await loadDeclaredPolicies(options.policies, log);
   const revisionId = await recordRevision(store, declared);
-  io.stderr(
-    `policies: revision ${revisionId} from ${declared.path} (${declared.loaded.policies.length} policies${declared.gitCommit ? `, git ${declared.gitCommit}` : ''})\n`,
-  );
+  log(`policies: revision ${revisionId} from ${declared.path} (${declared.loaded.policies.length} policies${declared.gitCommit ? `, git ${declared.gitCommit}` : ''})`);
   await store.flowRecords.ensurePartitions();
   const pipeline = new FlowPipeline(
     { snapshot: declared.snapshot, id: revisionId },
-    { store, windowMs: options.windowSeconds * 1000, log: (line) => io.stderr(`${line}\n`) },
+    { store, windowMs: options.windowSeconds * 1000, log },
   );
   const sources = options.sources.map((spec) => createSource(spec, pipeline, options));
   for (const [index, source] of sources.entries()) {
@@ -98,7 +101,7 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
     if (saved?.lastSeenTime) {
       const ids = Array.isArray(saved.cursor['ids']) ? (saved.cursor['ids'] as string[]) : [];
       pipeline.resumeFrom(source.id, saved.lastSeenTime.getTime(), ids, saved.lostEvents);
-      io.stderr(`${source.id}: resuming from ${saved.lastSeenTime.toISOString()}\n`);
+      log(`${source.id}: resuming from ${saved.lastSeenTime.toISOString()}`);
     }
     try {
       await source.start();
@@ -107,27 +110,27 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
       await pipeline.close();
       throw error;
     }
-    io.stderr(`${source.id}: ${spec.kind === 'felix' || spec.kind === 'ingest' ? 'listening' : 'started'}\n`);
+    log(`${source.id}: ${spec.kind === 'felix' || spec.kind === 'ingest' ? 'listening' : 'started'}`);
   }
   let current = declared.contentHash;
   // Daily partitions are made a week ahead at start; a long-running collector keeps that lead every 6 hours.
   const partitions = setInterval(() => {
-    store.flowRecords.ensurePartitions().catch((error: Error) => io.stderr(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}\n`));
+    store.flowRecords.ensurePartitions().catch((error: Error) => log(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}`));
   }, 6 * 3600 * 1000);
   partitions.unref();
   return {
     pipeline,
     sources,
     async reload() {
-      const next = await loadDeclaredPolicies(options.policies, io);
+      const next = await loadDeclaredPolicies(options.policies, log);
       if (next.contentHash === current) {
-        io.stderr('policies: unchanged\n');
+        log('policies: unchanged');
         return;
       }
       const id = await recordRevision(store, next);
       current = next.contentHash;
       pipeline.setRevision({ snapshot: next.snapshot, id });
-      io.stderr(`policies: now revision ${id} (${next.loaded.policies.length} policies)\n`);
+      log(`policies: now revision ${id} (${next.loaded.policies.length} policies)`);
     },
     async stop() {
       clearInterval(partitions);

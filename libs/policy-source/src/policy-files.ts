@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CliError } from './cli.js';
+import { PolicyInputError } from './policy-input-error.js';
 
 /** A manifest text and the path it was read from (the name problems are reported under). */
 export interface PolicySource {
@@ -15,7 +15,7 @@ const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
  * below the directory (recursively, skipping dot-directories such as `.git`), sorted by path so that a revision
  * reads the same everywhere. Names are `path` joined with the file's place below it.
  *
- * @throws CliError (exit code 2) when the path does not exist or cannot be read, or a directory holds no manifest.
+ * @throws PolicyInputError when the path does not exist or cannot be read, or a directory holds no manifest.
  */
 export async function readPolicySources(path: string): Promise<PolicySource[]> {
   const files = await listFiles(path, MANIFEST_EXTENSIONS, 'policy manifests');
@@ -26,22 +26,22 @@ export async function readPolicySources(path: string): Promise<PolicySource[]> {
  * The file at `path`, or every file below the directory whose name ends with one of `extensions`, sorted by
  * path (code-unit order, not locale). Shared by the commands that take files or directories.
  *
- * @throws CliError (exit code 2) for a missing or unreadable path, or a directory without matching files.
+ * @throws PolicyInputError for a missing or unreadable path, or a directory without matching files.
  */
 export async function listFiles(path: string, extensions: readonly string[], what: string): Promise<string[]> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${path}: ${reason(error)}`, 2);
+    throw new PolicyInputError(`cannot read ${path}: ${reason(error)}`);
   });
   if (!info.isDirectory()) return [path];
   const found: string[] = [];
   await walk(path, extensions, found);
-  if (found.length === 0) throw new CliError(`no ${what} (${extensions.join(', ')}) under ${path}`, 2);
+  if (found.length === 0) throw new PolicyInputError(`no ${what} (${extensions.join(', ')}) under ${path}`);
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 async function walk(directory: string, extensions: readonly string[], found: string[]): Promise<void> {
   const entries = await readdir(directory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${directory}: ${reason(error)}`, 2);
+    throw new PolicyInputError(`cannot read ${directory}: ${reason(error)}`);
   });
   for (const entry of entries) {
     const full = join(directory, entry.name);
@@ -56,7 +56,7 @@ async function walk(directory: string, extensions: readonly string[], found: str
 
 async function readText(file: string): Promise<string> {
   return readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new CliError(`cannot read ${file}: ${reason(error)}`, 2);
+    throw new PolicyInputError(`cannot read ${file}: ${reason(error)}`);
   });
 }
 

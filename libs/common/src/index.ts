@@ -1,0 +1,8 @@
+/**
+ * @driftwatch/common: small pieces every room may use, beside the import chain like config: the Logger seam,
+ * terminal-safe text for anything that came from input, and the one Backoff every retry loop uses.
+ * No I/O beyond the default log sink (stderr), no framework.
+ */
+export { createLogger, LOG_LEVELS, memoryLogger, silentLogger, type Logger, type LoggerOptions, type LogLevelName } from './logger.js';
+export { printable } from './printable.js';
+export { Backoff, delay } from './backoff.js';
