@@ -1,0 +1,42 @@
+import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+
+/** Roles of an API key, each including the one before: a viewer reads; an operator also acts on alerts and webhooks; an admin also manages keys. */
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/**
+ * Who is calling: the key's prefix (what the audit log records), its role, and the namespaces it may see
+ * (`'*'` for all). Set on the request by the API key guard.
+ */
+export interface Actor {
+  readonly prefix: string;
+  readonly role: Role;
+  readonly namespaces: readonly string[] | '*';
+}
+
+export const REQUIRED_ROLE = 'driftwatch:required-role';
+export const PUBLIC_ROUTE = 'driftwatch:public';
+
+/** The least role a route needs (default for an authenticated route: `viewer`). */
+export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
+
+/** A route that needs no key (health, metrics). */
+export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+/** The request's Actor, as the guard set it (`request.actor`). */
+export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): Actor => {
+  const request = context.switchToHttp().getRequest<{ actor?: Actor }>();
+  if (!request.actor) throw new Error('no actor on the request: is the API key guard installed?');
+  return request.actor;
+});
+
+/** True when `actor` may see traffic or an alert between these namespaces (either side in scope; none: only `*`). */
+export function canSee(actor: Actor, srcNamespace: string | null | undefined, dstNamespace: string | null | undefined): boolean {
+  if (actor.namespaces === '*') return true;
+  return [srcNamespace, dstNamespace].some((ns) => ns != null && actor.namespaces.includes(ns));
+}
+
+/** True when `actor`'s role is at least `role`. */
+export function hasRole(actor: Actor, role: Role): boolean {
+  return ROLES.indexOf(actor.role) >= ROLES.indexOf(role);
+}
