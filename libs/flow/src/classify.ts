@@ -1,11 +1,8 @@
+import type { DriftKind, FlowIssueCode, FlowLabel } from '@driftwatch/contracts';
 import type { Decision, Endpoint, PodEndpoint, PolicySnapshot } from '@driftwatch/policy-engine';
-import type { Flow, FlowEndpoint } from './flow.model.js';
+import type { EndpointKind, Flow, FlowEndpoint } from './flow.model.js';
 
-/** The comparison of what the network did with what the declared policies say (ARCHITECTURE.md §3). */
-export type FlowLabel = 'allowed' | 'denied' | 'unexpected';
-
-/** For an unexpected flow: a hole (`unenforced-deny`) or an outage risk / out-of-band policy (`unexpected-drop`). */
-export type DriftKind = 'unenforced-deny' | 'unexpected-drop';
+export type { DriftKind, FlowLabel };
 
 /**
  * The outcome of classifying one flow.
@@ -20,17 +17,29 @@ export interface Classification {
   readonly drift: DriftKind | undefined;
   readonly declared: Decision | undefined;
   readonly declaredVerdict: 'allow' | 'deny' | undefined;
-  readonly issues: readonly string[];
+  readonly issues: readonly FlowIssueCode[];
 }
 
 const POLICY_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+
+/** The issue of judging a side that is not an external peer as one, by side and endpoint kind. */
+const AS_EXTERNAL: Readonly<Record<'src' | 'dst', Readonly<Record<Exclude<EndpointKind, 'external'>, FlowIssueCode>>>> = {
+  src: {
+    pod: 'src_pod_as_external', host: 'src_host_as_external', 'remote-node': 'src_remote_node_as_external',
+    'other-reserved': 'src_other_reserved_as_external', unknown: 'src_unknown_as_external',
+  },
+  dst: {
+    pod: 'dst_pod_as_external', host: 'dst_host_as_external', 'remote-node': 'dst_remote_node_as_external',
+    'other-reserved': 'dst_other_reserved_as_external', unknown: 'dst_unknown_as_external',
+  },
+};
 
 const SKIPPED: Classification = Object.freeze({
   label: undefined,
   drift: undefined,
   declared: undefined,
   declaredVerdict: undefined,
-  issues: Object.freeze([]) as readonly string[],
+  issues: Object.freeze([]) as readonly FlowIssueCode[],
 });
 
 /**
@@ -46,7 +55,7 @@ export class FlowClassifier {
   /** Labels one flow exactly per the table of ARCHITECTURE.md §3. Pure: never throws, never mutates the flow. */
   classify(flow: Flow): Classification {
     if (flow.event !== 'connection') return SKIPPED;
-    const issues = new Set<string>(flow.issues.map((issue) => issue.code));
+    const issues = new Set<FlowIssueCode>(flow.issues.map((issue) => issue.code));
     const protocol = flow.protocol;
     const dropped = flow.verdict === 'dropped';
     if (protocol === undefined || !POLICY_PROTOCOLS.has(protocol)) {
@@ -73,11 +82,11 @@ export class FlowClassifier {
       : result('allowed', undefined, decision, declared, issues); // a non-policy drop (reason kept) is not drift
   }
 
-  private toEndpoint(side: FlowEndpoint, issues: Set<string>, which: 'src' | 'dst'): Endpoint {
+  private toEndpoint(side: FlowEndpoint, issues: Set<FlowIssueCode>, which: 'src' | 'dst'): Endpoint {
     if (side.kind === 'pod' && side.namespace !== undefined) return this.podEndpoint(side);
-    if (side.kind !== 'external') issues.add(`${which}_${side.kind}_as_external`);
+    if (side.kind !== 'external') issues.add(AS_EXTERNAL[which][side.kind]);
     const ip = side.ip ?? '';
-    if (!side.ip) issues.add(`${which}_ip_unknown`);
+    if (!side.ip) issues.add(which === 'src' ? 'src_ip_unknown' : 'dst_ip_unknown');
     let endpoint = this.externals.get(ip);
     if (!endpoint) {
       endpoint = Object.freeze({ kind: 'external', ip });
@@ -135,7 +144,7 @@ function result(
   drift: DriftKind | undefined,
   declared: Decision | undefined,
   declaredVerdict: 'allow' | 'deny' | undefined,
-  issues: Set<string>,
+  issues: Set<FlowIssueCode>,
 ): Classification {
   return { label, drift, declared, declaredVerdict, issues: issues.size === 0 ? [] : [...issues].sort() };
 }

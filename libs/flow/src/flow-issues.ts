@@ -8,7 +8,7 @@ const NO_ISSUES: readonly FlowIssue[] = Object.freeze([]);
 
 function endpointIssues(endpoint: FlowEndpoint, side: 'src' | 'dst', out: FlowIssue[] | undefined): FlowIssue[] | undefined {
   if (endpoint.kind === 'pod') {
-    if (endpoint.labels === undefined) (out ??= []).push({ code: 'labels_unknown', side });
+    if (endpoint.labels === undefined) (out ??= []).push({ code: 'pod_labels_unknown', side });
     if (endpoint.namespaceLabels === undefined) (out ??= []).push({ code: 'namespace_labels_unknown', side });
   } else if (endpoint.kind === 'unknown') {
     (out ??= []).push({ code: 'endpoint_unknown', side });

@@ -1,3 +1,5 @@
+import type { FlowIssueCode } from '@driftwatch/contracts';
+
 /**
  * The normalized flow: one observed event from a source (a Hubble `Flow`, a Calico Goldmane `Flow` bucket, a
  * Calico Enterprise flow-log line), in the vocabulary of ARCHITECTURE.md §1. Every normalizer in this lib
@@ -92,7 +94,7 @@ export interface FlowEndpoint {
   /**
    * The pod's own labels, without the source prefix (`k8s:`) and without Cilium bookkeeping labels
    * (`io.kubernetes.pod.namespace`, `io.cilium.k8s.policy.*`, `io.cilium.k8s.namespace.labels.*`).
-   * `undefined` when the source did not report them (then the flow carries a `labels_unknown` issue).
+   * `undefined` when the source did not report them (then the flow carries a `pod_labels_unknown` issue).
    * Normalizers share one frozen object between flows with the same label set.
    */
   readonly labels: LabelMap | undefined;
@@ -153,18 +155,8 @@ export interface ReportedPolicy {
   readonly trigger: PolicyRef | undefined;
 }
 
-/** A missing fact, recorded rather than guessed (ARCHITECTURE.md §3). */
-export type FlowIssueCode =
-  /** A pod endpoint whose labels the source did not report. */
-  | 'labels_unknown'
-  /** A pod endpoint whose namespace labels the source did not report (only `kubernetes.io/metadata.name` may be assumed). */
-  | 'namespace_labels_unknown'
-  /** A connection whose direction could not be determined. */
-  | 'direction_unknown'
-  /** A forward-direction event whose reply flag the source did not report. */
-  | 'reply_unknown'
-  /** An endpoint the source told nothing about. */
-  | 'endpoint_unknown';
+/** A missing or cut fact, recorded rather than guessed (ARCHITECTURE.md §3); the closed list is in @driftwatch/contracts. */
+export type { FlowIssueCode };
 
 /** One issue; `side` names the endpoint it concerns. */
 export interface FlowIssue {

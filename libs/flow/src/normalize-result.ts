@@ -1,15 +1,8 @@
+import type { NormalizeErrorCode } from '@driftwatch/contracts';
 import type { Flow } from './flow.model.js';
 
-/** Why a message could not be normalized. */
-export type NormalizeErrorCode =
-  /** The text is not JSON. */
-  | 'invalid_json'
-  /** The message (or a part that must be one) is not a JSON object. */
-  | 'not_an_object'
-  /** A field has the wrong type or an impossible value. */
-  | 'invalid_field'
-  /** A field every flow needs (its time) is missing. */
-  | 'missing_field';
+/** Why a message could not be normalized: the closed list is in @driftwatch/contracts. */
+export type { NormalizeErrorCode };
 
 /** A normalization problem as data: `path` names the offending field (`flow.l4.TCP.destination_port`). */
 export interface NormalizeError {

@@ -116,10 +116,10 @@ describe('classify: the table of ARCHITECTURE.md §3', () => {
   it('takes missing labels and named ports from the inventory by workload name, and says what was missing', () => {
     // backend's ingress rule names port "http": resolvable only through the Deployment's container ports.
     const unlabeled = pod('backend', undefined, '10.0.0.21');
-    const result = new FlowClassifier(snapshot).classify(flow({ dst: unlabeled, direction: 'ingress', issues: [{ code: 'labels_unknown', side: 'dst' }] }));
+    const result = new FlowClassifier(snapshot).classify(flow({ dst: unlabeled, direction: 'ingress', issues: [{ code: 'pod_labels_unknown', side: 'dst' }] }));
     expect(result).toMatchObject({ label: 'allowed', declaredVerdict: 'allow' });
     expect(result.declared?.ingress.allowedBy).toMatchObject({ policy: { namespace: 'shop', name: 'backend-ingress' }, rule: 0, port: 0 });
-    expect(result.issues).toContain('labels_unknown');
+    expect(result.issues).toContain('pod_labels_unknown');
     expect(result.issues).not.toContain('named_port_unresolved');
   });
 

@@ -78,8 +78,8 @@ const SAMPLE_CASES: readonly SampleCase[] = [
       src: { kind: 'pod', namespace: 'default', podName: 'xwing', labels: undefined, namespaceLabels: undefined, workload: undefined },
       dst: { kind: 'pod', podName: 'deathstar-7848d6c4d5-th9v2', workload: { name: 'deathstar', kind: 'Deployment', inferred: true } },
       issues: [
-        { code: 'labels_unknown', side: 'src' }, { code: 'namespace_labels_unknown', side: 'src' },
-        { code: 'labels_unknown', side: 'dst' }, { code: 'namespace_labels_unknown', side: 'dst' },
+        { code: 'pod_labels_unknown', side: 'src' }, { code: 'namespace_labels_unknown', side: 'src' },
+        { code: 'pod_labels_unknown', side: 'dst' }, { code: 'namespace_labels_unknown', side: 'dst' },
         { code: 'direction_unknown', side: undefined },
       ],
     },

@@ -1,3 +1,4 @@
+import type { CollectorEventKind } from '@driftwatch/contracts';
 import type { Sql } from './sql-client.js';
 
 /** Where a collector stands, so that a restart resumes where it stopped. */
@@ -13,11 +14,15 @@ export interface CollectorState {
   readonly lastError: string | null;
 }
 
-/** A gap or a state change, recorded as data: `lost_events`, `node_status`, `resend`, `reconnect`, `malformed`. */
+/** A gap or a state change of a source, recorded as data (kinds: see {@link CollectorEventKind}). */
 export interface CollectorEventRow {
   readonly collectorId: string;
   readonly at: Date;
-  readonly kind: string;
+  /**
+   * One of {@link CollectorEventKind}. Typed `string` until libs/collector's pipeline passes the union (its
+   * `event(sourceId, kind: string, …)`); then this becomes `CollectorEventKind`.
+   */
+  readonly kind: CollectorEventKind | (string & {});
   readonly count: number;
   readonly details: Record<string, unknown>;
 }

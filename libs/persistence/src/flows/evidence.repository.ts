@@ -1,3 +1,4 @@
+import type { DriftKind, FlowLabel } from '@driftwatch/contracts';
 import type { Sql } from './sql-client.js';
 
 /** The raw body of a denied or unexpected flow, kept as evidence with its explanation. */
@@ -6,8 +7,8 @@ export interface EvidenceRow {
   readonly flowId: string;
   readonly source: string;
   readonly direction: string;
-  readonly label: 'allowed' | 'denied' | 'unexpected';
-  readonly driftKind: 'unenforced-deny' | 'unexpected-drop' | null;
+  readonly label: FlowLabel;
+  readonly driftKind: DriftKind | null;
   readonly srcNamespace: string | null;
   readonly srcWorkload: string | null;
   readonly dstNamespace: string | null;
@@ -41,8 +42,8 @@ export class EvidenceRepository {
   }
 
   /** Evidence rows for a flow id (several when a flow was seen at both ends). */
-  async byFlowId(flowId: string): Promise<{ label: string; driftKind: string | null; body: unknown; explanation: unknown }[]> {
-    const rows = await this.sql<{ label: string; drift_kind: string | null; body: unknown; explanation: unknown }[]>`
+  async byFlowId(flowId: string): Promise<{ label: FlowLabel; driftKind: DriftKind | null; body: unknown; explanation: unknown }[]> {
+    const rows = await this.sql<{ label: FlowLabel; drift_kind: DriftKind | null; body: unknown; explanation: unknown }[]>`
       select label::text, drift_kind::text, body, explanation from evidence_flows where flow_id = ${flowId} order by id`;
     return rows.map((r) => ({ label: r.label, driftKind: r.drift_kind, body: r.body, explanation: r.explanation }));
   }

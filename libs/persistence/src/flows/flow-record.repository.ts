@@ -1,3 +1,4 @@
+import type { DriftKind, FlowIssueCode, FlowLabel } from '@driftwatch/contracts';
 import type { Sql } from './sql-client.js';
 
 /** One aggregated row of `flow_records`: flows of one window with the same key, verdict and label. */
@@ -18,20 +19,24 @@ export interface FlowRecordRow {
   readonly observed: string;
   readonly dropReason: string | null;
   readonly event: string;
-  readonly label: 'allowed' | 'denied' | 'unexpected' | null;
-  readonly driftKind: 'unenforced-deny' | 'unexpected-drop' | null;
+  readonly label: FlowLabel | null;
+  readonly driftKind: DriftKind | null;
   readonly policyRevisionId: number | null;
   readonly flowCount: number;
   readonly firstSeen: Date;
   readonly lastSeen: Date;
   readonly sampleFlowId: string | null;
-  readonly issues: readonly string[];
+  /**
+   * {@link FlowIssueCode}s, sorted. Typed `string` until libs/collector's window aggregator keeps its issue set as
+   * `Set<FlowIssueCode>`; then this becomes `readonly FlowIssueCode[]`.
+   */
+  readonly issues: readonly (FlowIssueCode | (string & {}))[];
 }
 
 /** Totals of stored flows per label and drift kind (label null = counted, not classified). */
 export interface FlowTotals {
-  readonly label: string | null;
-  readonly driftKind: string | null;
+  readonly label: FlowLabel | null;
+  readonly driftKind: DriftKind | null;
   readonly event: string;
   readonly flows: number;
   readonly records: number;
@@ -78,7 +83,7 @@ export class FlowRecordRepository {
       from flow_records where ${since ? this.sql`window_start >= ${since}` : this.sql`true`}
         and ${until ? this.sql`window_start < ${until}` : this.sql`true`}
       group by 1, 2, 3 order by 1, 2, 3`;
-    return rows.map((r) => ({ label: r.label, driftKind: r.drift_kind, event: r.event, flows: Number(r.flows), records: Number(r.records) }));
+    return rows.map((r) => ({ label: r.label as FlowLabel | null, driftKind: r.drift_kind as DriftKind | null, event: r.event, flows: Number(r.flows), records: Number(r.records) }));
   }
 
   /** Every record, oldest window first: for audits of small ranges and for tests. */
@@ -113,7 +118,7 @@ export class FlowRecordRepository {
       firstSeen: r['first_seen'] as Date,
       lastSeen: r['last_seen'] as Date,
       sampleFlowId: r['sample_flow_id'] as string | null,
-      issues: r['issues'] as string[],
+      issues: r['issues'] as FlowIssueCode[],
     }));
   }
 
