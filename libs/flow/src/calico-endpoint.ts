@@ -46,12 +46,14 @@ export function calicoEndpoint(side: CalicoSide): FlowEndpoint {
   const isPod = kind === 'pod';
   const podName = isPod ? (name !== undefined && !name.endsWith('*') ? name : aggregated !== undefined && !aggregated.endsWith('*') ? aggregated : undefined) : undefined;
   const nameForWorkload = podName ?? aggregated;
+  const labels = isPod ? parseKeyValueLabels(side.labels) : undefined;
   return {
     kind,
     namespace,
     podName,
     workload: isPod && nameForWorkload !== undefined ? inferWorkload(nameForWorkload) : undefined,
-    labels: isPod ? parseKeyValueLabels(side.labels) : undefined,
+    labels: labels?.labels,
+    ...(labels?.truncated === true && { labelsTruncated: true }),
     namespaceLabels: undefined,
     ip: side.ip === '' ? undefined : side.ip,
     identity: undefined,

@@ -12,6 +12,7 @@ import { collectIssues } from './flow-issues.js';
 import { calicoOutcome, type CalicoNormalizeOptions } from './goldmane.normalizer.js';
 import { errorResult, normalizeJsonText, type CalicoNormalizeResult } from './normalize-result.js';
 import { stableHash64 } from './stable-hash.js';
+import { storableFlow } from './storable.js';
 
 function nestedLabels(value: unknown, sub: string): readonly string[] | undefined {
   if (Array.isArray(value)) return optStrList(value, 'record', sub);
@@ -112,7 +113,7 @@ function enterpriseFlowToFlow(r: Rec, options: CalicoNormalizeOptions | undefine
 export function normalizeCalicoEnterpriseRecord(input: unknown, options?: CalicoNormalizeOptions): CalicoNormalizeResult {
   if (!isRec(input)) return errorResult('not_an_object', 'a flow-log record must be a JSON object');
   try {
-    return { ok: true, kind: 'flow', flow: enterpriseFlowToFlow(input, options) };
+    return storableFlow(enterpriseFlowToFlow(input, options));
   } catch (error) {
     return toErrorResult(error);
   }

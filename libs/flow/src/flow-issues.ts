@@ -10,6 +10,7 @@ function endpointIssues(endpoint: FlowEndpoint, side: 'src' | 'dst', out: FlowIs
   if (endpoint.kind === 'pod') {
     if (endpoint.labels === undefined) (out ??= []).push({ code: 'pod_labels_unknown', side });
     if (endpoint.namespaceLabels === undefined) (out ??= []).push({ code: 'namespace_labels_unknown', side });
+    if (endpoint.labelsTruncated === true) (out ??= []).push({ code: 'labels_truncated', side });
   } else if (endpoint.kind === 'unknown') {
     (out ??= []).push({ code: 'endpoint_unknown', side });
   }

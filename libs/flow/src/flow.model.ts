@@ -100,6 +100,8 @@ export interface FlowEndpoint {
   readonly labels: LabelMap | undefined;
   /** The namespace's labels (Cilium `io.cilium.k8s.namespace.labels.*`); `undefined` when not reported. */
   readonly namespaceLabels: LabelMap | undefined;
+  /** Set when `labels` or `namespaceLabels` were cut to the limits of flow-limits.ts (issue `labels_truncated`). */
+  readonly labelsTruncated?: true;
   readonly ip: string | undefined;
   /** Cilium security identity. */
   readonly identity: number | undefined;

@@ -12,6 +12,7 @@ import type { Flow, FlowCounters, FlowEventKind, ObservedVerdict } from './flow.
 import { collectIssues } from './flow-issues.js';
 import { errorResult, normalizeJsonText, skipResult, type CalicoNormalizeResult } from './normalize-result.js';
 import { stableHash64 } from './stable-hash.js';
+import { storableFlow } from './storable.js';
 
 /** Options of the Calico normalizers. */
 export interface CalicoNormalizeOptions {
@@ -147,7 +148,7 @@ export function normalizeGoldmaneFlow(input: unknown, options?: CalicoNormalizeO
       if (inner === undefined) return skipResult('message carries no flow');
       flow = inner;
     }
-    return { ok: true, kind: 'flow', flow: goldmaneFlowToFlow(flow, input, options) };
+    return storableFlow(goldmaneFlowToFlow(flow, input, options));
   } catch (error) {
     return toErrorResult(error);
   }

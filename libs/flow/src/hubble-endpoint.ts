@@ -103,6 +103,7 @@ export function hubbleEndpoint(
     workload: isPod ? workloadOf(workloads, podName, path) : undefined,
     labels: isPod ? parsed.labels : undefined,
     namespaceLabels: isPod ? parsed.namespaceLabels : undefined,
+    ...(isPod && parsed.truncated && { labelsTruncated: true }),
     ip,
     identity: identity === 0 ? undefined : identity,
     endpointId: endpointId === 0 ? undefined : endpointId,

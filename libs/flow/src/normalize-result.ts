@@ -1,4 +1,4 @@
-import type { NormalizeErrorCode } from '@driftwatch/contracts';
+import type { FlowIssueCode, NormalizeErrorCode } from '@driftwatch/contracts';
 import type { Flow } from './flow.model.js';
 
 /** Why a message could not be normalized: the closed list is in @driftwatch/contracts. */
@@ -64,6 +64,8 @@ export interface HubbleLostEvents {
   readonly last: number | undefined;
   readonly time: number | undefined;
   readonly node: string | undefined;
+  /** `count_clamped` when `numEventsLost` was beyond 2^53 − 1 (e.g. 2^64 − 1) and was clamped to it. */
+  readonly issues: readonly FlowIssueCode[];
 }
 
 /** A Hubble `node_status` response came out. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CiliumLabelCache, parseCiliumLabels } from '../src/index.js';
+import { parseKeyValueLabels } from '../src/cilium-labels.js';
+import { MAX_LABEL_TEXT, MAX_LABELS } from '../src/flow-limits.js';
 
 describe('parseCiliumLabels', () => {
   it('splits pod labels, namespace labels and bookkeeping', () => {
@@ -22,6 +24,7 @@ describe('parseCiliumLabels', () => {
       reserved: [],
       cidr: undefined,
       fqdn: false,
+      truncated: false,
     });
     expect(Object.isFrozen(parsed.labels)).toBe(true);
     expect(Object.getPrototypeOf(parsed.labels)).toBe(null);
@@ -50,7 +53,54 @@ describe('parseCiliumLabels', () => {
   });
 });
 
+describe('label limits (flow-limits.ts)', () => {
+  it('cuts keys and values longer than MAX_LABEL_TEXT, keeping the key, and says so', () => {
+    const long = 'v'.repeat(20_000);
+    const parsed = parseCiliumLabels([`k8s:app=web`, `k8s:junk=${long}`, `k8s:${'k'.repeat(5000)}=x`]);
+    expect(parsed.truncated).toBe(true);
+    expect(parsed.labels?.['app']).toBe('web');
+    expect(parsed.labels?.['junk']).toBe('v'.repeat(MAX_LABEL_TEXT));
+    expect(Object.keys(parsed.labels ?? {}).map((k) => k.length).sort((a, b) => a - b)).toEqual([3, 4, MAX_LABEL_TEXT]);
+  });
+
+  it('keeps the first MAX_LABELS labels in key order, whatever the order of the list', () => {
+    const list = Array.from({ length: MAX_LABELS + 10 }, (_, i) => `k8s:l${String(i).padStart(3, '0')}=x`);
+    const a = parseCiliumLabels(list);
+    const b = parseCiliumLabels([...list].reverse());
+    expect(Object.keys(a.labels ?? {})).toHaveLength(MAX_LABELS);
+    expect(Object.keys(b.labels ?? {}).sort()).toEqual(Object.keys(a.labels ?? {}).sort());
+    expect(a.labels?.['l000']).toBe('x');
+    expect(a.labels?.[`l${MAX_LABELS}`]).toBeUndefined();
+    expect(a.truncated).toBe(true);
+  });
+
+  it('leaves a set within the limits alone', () => {
+    expect(parseCiliumLabels(['k8s:app=web', `k8s:v=${'x'.repeat(MAX_LABEL_TEXT)}`]).truncated).toBe(false);
+  });
+
+  it('refuses an entry with a NUL byte (nul_in_string)', () => {
+    expect(() => parseCiliumLabels(['k8s:app=we\u0000b'])).toThrow(expect.objectContaining({ code: 'nul_in_string' }));
+  });
+
+  it('Calico k=v labels follow the same limits', () => {
+    const parsed = parseKeyValueLabels([`a=${'v'.repeat(3000)}`, 'b=1']);
+    expect(parsed.truncated).toBe(true);
+    expect(parsed.labels).toEqual({ a: 'v'.repeat(MAX_LABEL_TEXT), b: '1' });
+    expect(parseKeyValueLabels(['a=1'])).toEqual({ labels: { a: '1' }, truncated: false });
+    expect(parseKeyValueLabels([])).toEqual({ labels: undefined, truncated: false });
+  });
+});
+
 describe('CiliumLabelCache', () => {
+  it('never keeps a list longer than it would remember, and stays within its character bound', () => {
+    const cache = new CiliumLabelCache(1000, 50_000);
+    cache.get(300, [`k8s:big=${'x'.repeat(20_000)}`]);
+    expect(cache.size).toBe(0);
+    for (let i = 0; i < 100; i++) cache.get(1000 + i, [`k8s:app=${String(i).padStart(1000, '0')}`]);
+    expect(cache.cachedChars).toBeLessThanOrEqual(50_000);
+    expect(cache.size).toBeLessThan(100);
+  });
+
   const a = ['k8s:app=a', 'k8s:io.kubernetes.pod.namespace=x'];
 
   it('returns the same parsed object for an identity seen with the same labels', () => {

@@ -1,4 +1,5 @@
 import { compileRevision, loadManifests } from '@driftwatch/policy-engine';
+import { buildFlow, externalEndpoint, podEndpoint } from '@driftwatch/testing';
 import { describe, expect, it } from 'vitest';
 import { FlowClassifier } from '../src/classify.js';
 import type { Flow, FlowEndpoint } from '../src/flow.model.js';
@@ -40,26 +41,11 @@ spec:
 const loaded = loadManifests([{ name: 'shop.yaml', text: manifests }]);
 const snapshot = compileRevision(loaded, { revision: 1 });
 
-function pod(name: string, labels: Record<string, string> | undefined, ip: string): FlowEndpoint {
-  return {
-    kind: 'pod', namespace: 'shop', podName: `${name}-6d4f9-abcde`, workload: { name, kind: 'Deployment', inferred: false },
-    labels, namespaceLabels: { 'kubernetes.io/metadata.name': 'shop', team: 'retail' }, ip, identity: undefined,
-    endpointId: undefined, reserved: [], cidr: undefined, dnsNames: [], cluster: undefined, service: undefined, reportedName: undefined,
-  };
-}
+const pod = podEndpoint;
 const frontend = pod('frontend', { app: 'frontend' }, '10.0.0.10');
 const backend = pod('backend', { app: 'backend' }, '10.0.0.20');
-const world: FlowEndpoint = { ...frontend, kind: 'external', namespace: undefined, podName: undefined, workload: undefined, labels: undefined, namespaceLabels: undefined, ip: '93.184.216.34' };
-
-function flow(overrides: Partial<Flow>): Flow {
-  return {
-    source: 'hubble', id: 'f', time: 0, timeText: undefined, endTime: undefined, cluster: undefined, node: undefined,
-    src: frontend, dst: backend, protocol: 'TCP', srcPort: 40000, dstPort: 8080, direction: 'egress', verdict: 'forwarded',
-    dropReason: undefined, dropReasonCode: undefined, policyDrop: false, isReply: false, event: 'connection', count: 1,
-    eventType: 4, observationPoint: undefined, policies: [], issues: [], counters: undefined, raw: undefined,
-    ...overrides,
-  };
-}
+const world: FlowEndpoint = externalEndpoint('93.184.216.34');
+const flow = (overrides: Partial<Flow>): Flow => buildFlow({ time: 0, ...overrides });
 
 const policyDrop = { verdict: 'dropped', policyDrop: true, dropReason: 'POLICY_DENIED' } as const;
 const otherDrop = { verdict: 'dropped', policyDrop: false, dropReason: 'CT_MAP_INSERTION_FAILED' } as const;

@@ -208,7 +208,7 @@ describe('lost_events and node_status are typed records, not flows', () => {
     const line = '{"lost_events":{"source":"HUBBLE_RING_BUFFER","num_events_lost":"42","cpu":{"value":3},"first":"2026-01-01T00:00:00Z"},"node_name":"kind/worker","time":"2026-01-01T00:00:01Z"}';
     expect(normalizeHubbleJsonLine(line)).toEqual({
       ok: true, kind: 'lost_events',
-      lostEvents: { source: 'HUBBLE_RING_BUFFER', numEventsLost: 42, cpu: 3, first: Date.parse('2026-01-01T00:00:00Z'), last: undefined, time: Date.parse('2026-01-01T00:00:01Z'), node: 'kind/worker' },
+      lostEvents: { source: 'HUBBLE_RING_BUFFER', numEventsLost: 42, cpu: 3, first: Date.parse('2026-01-01T00:00:00Z'), last: undefined, time: Date.parse('2026-01-01T00:00:01Z'), node: 'kind/worker', issues: [] },
     });
   });
 

@@ -23,6 +23,10 @@ export {
 } from './synthetic-flows.js';
 export { encodedHubbleStream, type EncodedStreamOptions } from './synthetic-encoded.js';
 export { Prng } from './prng.js';
+export {
+  buildFlow, enterpriseRecordMessage, externalEndpoint, goldmaneFlowMessage, hubbleEndpointMessage, hubbleResponseMessage,
+  MESSAGE_TIME_SECONDS, podEndpoint,
+} from './flow-messages.js';
 export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 export { unusedPort } from './unused-port.js';
 // --- end of flow sources --------------------------------------------------------------------------------
