@@ -4,7 +4,7 @@ import type { Labels, Namespace, NetworkPolicy, PodKind, PodTemplate } from '../
 import { compareText, compilePolicies, protocolIndex } from './compiled-policy.js';
 import { DecisionCache, type CacheStats } from './decision-cache.js';
 import { Evaluator, INVALID_PORT, UNSUPPORTED_PROTOCOL, type DecisionCore } from './evaluate.js';
-import { IdentityTable, type Identity } from './identity.js';
+import { DEFAULT_IDENTITY_LIMITS, IdentityTable, type Identity, type IdentityLimits } from './identity.js';
 
 /** What a revision declares: its policies and the inventory their selectors and named ports refer to. */
 export interface RevisionInput {
@@ -18,8 +18,14 @@ export interface CompileOptions {
   readonly revision?: string | number;
   /** Cache decisions (default true). Turning it off is for comparisons and tests. */
   readonly cache?: boolean;
-  /** Entries after which the decision cache starts over (default 1,000,000). */
+  /** Entries after which the decision cache starts over (default 1,000,000: at most 32 MiB of slots). */
   readonly cacheLimit?: number;
+  /**
+   * Bounds of the identities remembered (default 200,000 identities or 64 MiB): when either is reached, identities,
+   * memos and cached decisions start over as a new generation. Flows choose their labels and namespaces, so
+   * without a bound a stream of unique label sets would grow memory without limit.
+   */
+  readonly identityLimits?: IdentityLimits;
 }
 
 /**
@@ -52,7 +58,17 @@ export interface PolicySnapshot {
    * every call, which keeps repeated evaluations on the cheapest path.
    */
   endpoint(namespace: string, name: string, kind?: PodKind): PodEndpoint | undefined;
+  /** Counters of the decision cache of the current generation. */
   cacheStats(): CacheStats;
+  /** Identities of the current generation, the bytes they hold (approximately) and how many generations were started. */
+  identityStats(): IdentityStats;
+}
+
+/** See {@link PolicySnapshot.identityStats}. */
+export interface IdentityStats {
+  readonly identities: number;
+  readonly bytes: number;
+  readonly generations: number;
 }
 
 const KIND_ORDER: readonly PodKind[] = ['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'];
@@ -75,9 +91,11 @@ class CompiledSnapshot implements PolicySnapshot {
   private readonly podIndex = new Map<string, PodTemplate[]>();
   private readonly ipIndex = new Map<string, PodTemplate>();
   private readonly endpoints = new Map<PodTemplate, PodEndpoint>();
-  private readonly identities: IdentityTable;
-  private readonly evaluator: Evaluator;
-  private readonly cache: DecisionCache | undefined;
+  private identities!: IdentityTable;
+  private evaluator!: Evaluator;
+  private cache: DecisionCache | undefined;
+  private generations = 1;
+  private readonly newGeneration: () => void;
 
   constructor(input: RevisionInput, options: CompileOptions) {
     this.revision = options.revision;
@@ -101,12 +119,24 @@ class CompiledSnapshot implements PolicySnapshot {
     for (const list of this.podIndex.values()) {
       list.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.name, b.name));
     }
-    this.identities = new IdentityTable(compiled.blocks, (ns) => this.namespaceIndex.get(ns)?.labels, compiled.namedPorts);
-    this.evaluator = new Evaluator(compiled.byNamespace, compiled.selectors.size);
-    this.cache = options.cache === false ? undefined : new DecisionCache(options.cacheLimit ?? 1_000_000);
+    const identityLimits = options.identityLimits ?? DEFAULT_IDENTITY_LIMITS;
+    const cacheLimit = options.cacheLimit ?? 1_000_000;
+    this.newGeneration = () => {
+      this.identities = new IdentityTable(
+        compiled.blocks, (ns) => this.namespaceIndex.get(ns)?.labels, compiled.namedPorts, identityLimits, compiled.selectors.size,
+      );
+      this.evaluator = new Evaluator(compiled.byNamespace, compiled.selectors.size);
+      this.cache = options.cache === false ? undefined : new DecisionCache(cacheLimit);
+    };
+    this.newGeneration();
   }
 
   evaluate(source: Endpoint, destination: Endpoint, port: number, protocol: string): Decision {
+    if (this.identities.full) {
+      // A new generation before resolving, so both endpoints of this decision are resolved in the same table.
+      this.newGeneration();
+      this.generations++;
+    }
     const src = this.identities.resolve(source);
     const dst = this.identities.resolve(destination);
     const proto = protocolIndex(protocol);
@@ -165,6 +195,10 @@ class CompiledSnapshot implements PolicySnapshot {
 
   cacheStats(): CacheStats {
     return this.cache?.stats() ?? { entries: 0, hits: 0, misses: 0 };
+  }
+
+  identityStats(): IdentityStats {
+    return { identities: this.identities.all.length, bytes: this.identities.heldBytes, generations: this.generations };
   }
 }
 

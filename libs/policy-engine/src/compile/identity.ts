@@ -66,6 +66,19 @@ export class Identity {
 }
 
 const IP_CLASS_CACHE_LIMIT = 100_000;
+
+/** Bounds of one generation of an {@link IdentityTable}: see {@link IdentityTable.full}. */
+export interface IdentityLimits {
+  /** Identities (endpoint identities plus namespace identities) per generation. */
+  readonly maxIdentities: number;
+  /** Approximate bytes held by the identities' keys, label maps and memos per generation. */
+  readonly maxBytes: number;
+}
+
+export const DEFAULT_IDENTITY_LIMITS: IdentityLimits = { maxIdentities: 200_000, maxBytes: 64 * 1024 * 1024 };
+
+/** What one more identity costs beyond its key and labels: the object, its Map, memos of `memoBytes`. */
+const IDENTITY_OVERHEAD = 256;
 const EMPTY = new Uint8Array(0);
 
 function canonicalLabels(labels: Labels): string {
@@ -76,10 +89,18 @@ function canonicalLabels(labels: Labels): string {
  * Turns endpoint objects into identities. The work (sorting labels, classifying the address) happens once per
  * endpoint object, found again through a WeakMap whose values are small integers; label objects shared between
  * endpoints are canonicalized once.
+ *
+ * Endpoints come from flows, which an attacker can shape (unique labels or namespaces on every flow), so a table
+ * is bounded: once {@link full} (entries or approximate bytes over its {@link IdentityLimits}), its owner drops it
+ * and starts a new generation (a new table, evaluator and decision cache together, since decisions are cached by
+ * identity id). Warm traffic lives in one generation and never notices.
  */
 export class IdentityTable {
   /** Identities by id. */
   readonly all: Identity[] = [];
+  /** True once this generation holds as many identities or bytes as its limits allow. */
+  full = false;
+  private bytes = 0;
   private readonly byEndpoint = new WeakMap<Endpoint, number>();
   private readonly labelKeys = new WeakMap<Labels, string>();
   private readonly byKey = new Map<string, Identity>();
@@ -94,6 +115,9 @@ export class IdentityTable {
     private readonly blocks: readonly CompiledBlock[],
     private readonly knownNamespaceLabels: (namespace: string) => Labels | undefined,
     private readonly usesNamedPorts: boolean,
+    private readonly limits: IdentityLimits = DEFAULT_IDENTITY_LIMITS,
+    /** Bytes of the selector memos an identity may get (the revision's selector count). */
+    private readonly memoBytes = 0,
   ) {
     this.none = { id: 0, state: IP_NONE, blocks: new Uint8Array(blocks.length) };
     this.invalid = { id: 1, state: IP_INVALID, blocks: new Uint8Array(blocks.length) };
@@ -136,8 +160,19 @@ export class IdentityTable {
       identity = create(this.all.length);
       this.byKey.set(key, identity);
       this.all.push(identity);
+      this.grew(key.length * 2 + labelBytes(identity.labels));
     }
     return identity;
+  }
+
+  /** Approximate bytes held by this generation (exposed for tests). */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
+  private grew(bytes: number): void {
+    this.bytes += bytes + IDENTITY_OVERHEAD + 2 * this.memoBytes;
+    if (this.all.length + this.namespaces.size >= this.limits.maxIdentities || this.bytes >= this.limits.maxBytes) this.full = true;
   }
 
   private labelKey(labels: Labels): string {
@@ -159,6 +194,7 @@ export class IdentityTable {
     if (ns === undefined) {
       ns = new NamespaceIdentity(this.namespaces.size, name, new Map(Object.entries(labels)), assumed);
       this.namespaces.set(key, ns);
+      this.grew(key.length * 2 + labelBytes(ns.labels));
     }
     return ns;
   }
@@ -178,7 +214,7 @@ export class IdentityTable {
         ipClass = this.internIpClass(matches);
       }
       if (this.ipClassesByIp.size >= IP_CLASS_CACHE_LIMIT) this.ipClassesByIp.clear();
-      this.ipClassesByIp.set(ip, ipClass);
+      if (ip.length <= 64) this.ipClassesByIp.set(ip, ipClass); // longer texts are no address: not worth keeping
     }
     return ipClass;
   }
@@ -192,6 +228,12 @@ export class IdentityTable {
     }
     return ipClass;
   }
+}
+
+function labelBytes(labels: ReadonlyMap<string, string>): number {
+  let n = 0;
+  for (const [key, value] of labels) n += 2 * (key.length + value.length) + 32;
+  return n;
 }
 
 function canonicalPorts(ports: readonly NamedPort[]): string {
