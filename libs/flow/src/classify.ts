@@ -42,15 +42,41 @@ const SKIPPED: Classification = Object.freeze({
   issues: Object.freeze([]) as readonly FlowIssueCode[],
 });
 
+/** Bounds of the endpoint caches of a {@link FlowClassifier}. */
+export interface ClassifierLimits {
+  /** Pod endpoints remembered (default 50,000). */
+  readonly maxPods: number;
+  /** Approximate bytes of the labels those endpoints hold (default 32 MiB). */
+  readonly maxPodBytes: number;
+  /** External endpoints remembered, one per address (default 100,000; addresses are at most 45 characters). */
+  readonly maxExternals: number;
+}
+
+const DEFAULT_LIMITS: ClassifierLimits = { maxPods: 50_000, maxPodBytes: 32 * 1024 * 1024, maxExternals: 100_000 };
+
 /**
  * Classifies flows against one policy snapshot. Endpoint conversions are cached per classifier, so keep one per
- * snapshot and reuse it for every flow (the engine caches decisions per identity behind it).
+ * snapshot and reuse it for every flow (the engine caches decisions per identity behind it). The caches are keyed
+ * by what flows carry (attacker-chosen), so each is bounded in entries (and the pod cache in label bytes) and
+ * cleared when full; the next flows simply convert again.
  */
 export class FlowClassifier {
   private readonly pods = new Map<string, PodEndpoint>();
+  private podBytes = 0;
   private readonly externals = new Map<string, Endpoint>();
+  private readonly limits: ClassifierLimits;
 
-  constructor(readonly snapshot: PolicySnapshot) {}
+  constructor(
+    readonly snapshot: PolicySnapshot,
+    limits: Partial<ClassifierLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** Entries and label bytes the caches hold (for tests). */
+  get cached(): { readonly pods: number; readonly podBytes: number; readonly externals: number } {
+    return { pods: this.pods.size, podBytes: this.podBytes, externals: this.externals.size };
+  }
 
   /** Labels one flow exactly per the table of ARCHITECTURE.md §3. Pure: never throws, never mutates the flow. */
   classify(flow: Flow): Classification {
@@ -90,7 +116,7 @@ export class FlowClassifier {
     let endpoint = this.externals.get(ip);
     if (!endpoint) {
       endpoint = Object.freeze({ kind: 'external', ip });
-      if (this.externals.size > 100_000) this.externals.clear();
+      if (this.externals.size >= this.limits.maxExternals) this.externals.clear();
       this.externals.set(ip, endpoint);
     }
     return endpoint;
@@ -103,7 +129,9 @@ export class FlowClassifier {
   private podEndpoint(side: FlowEndpoint): PodEndpoint {
     const namespace = side.namespace ?? '';
     const name = side.workload?.name ?? side.podName;
-    const key = `${namespace}\u0000${name ?? ''}\u0000${side.ip ?? ''}\u0000${labelKey(side.labels)}\u0000${labelKey(side.namespaceLabels)}`;
+    const labels = labelKey(side.labels);
+    const namespaceLabels = labelKey(side.namespaceLabels);
+    const key = `${namespace}\u0000${name ?? ''}\u0000${side.ip ?? ''}\u0000${labels.id}\u0000${namespaceLabels.id}`;
     let endpoint = this.pods.get(key);
     if (endpoint) return endpoint;
     const known =
@@ -120,23 +148,38 @@ export class FlowClassifier {
       ...((side.ip ?? known?.ip) !== undefined ? { ip: side.ip ?? known?.ip } : {}),
       ...(known?.namedPorts !== undefined ? { namedPorts: known.namedPorts } : {}),
     });
-    if (this.pods.size > 100_000) this.pods.clear();
+    const bytes = 2 * key.length + labels.bytes + namespaceLabels.bytes + 128;
+    if (this.pods.size >= this.limits.maxPods || this.podBytes + bytes > this.limits.maxPodBytes) {
+      this.pods.clear();
+      this.podBytes = 0;
+    }
     this.pods.set(key, endpoint);
+    this.podBytes += bytes;
     return endpoint;
   }
 }
 
+/** A label map's id and approximate size. */
+interface LabelKey {
+  readonly id: number;
+  readonly bytes: number;
+}
+
+const NO_LABELS: LabelKey = { id: 0, bytes: 0 };
+
 /** Label maps are shared frozen objects per label set (see the normalizers): identify them by object. */
-const labelIds = new WeakMap<object, number>();
+const labelKeys = new WeakMap<object, LabelKey>();
 let nextLabelId = 1;
-function labelKey(labels: object | undefined): number {
-  if (labels === undefined) return 0;
-  let id = labelIds.get(labels);
-  if (id === undefined) {
-    id = nextLabelId++;
-    labelIds.set(labels, id);
+function labelKey(labels: Readonly<Record<string, string>> | undefined): LabelKey {
+  if (labels === undefined) return NO_LABELS;
+  let key = labelKeys.get(labels);
+  if (key === undefined) {
+    let bytes = 0;
+    for (const name in labels) bytes += 2 * (name.length + (labels[name] as string).length) + 32;
+    key = { id: nextLabelId++, bytes };
+    labelKeys.set(labels, key);
   }
-  return id;
+  return key;
 }
 
 function result(

@@ -121,3 +121,19 @@ describe('classify: the table of ARCHITECTURE.md §3', () => {
     expect(result).toMatchObject({ label: 'allowed', declaredVerdict: 'allow' });
   });
 });
+
+describe('FlowClassifier caches are bounded (flows choose their labels)', () => {
+  it('clears the pod cache at maxPods and at maxPodBytes, and classifies the same either way', () => {
+    const bounded = new FlowClassifier(snapshot, { maxPods: 20, maxPodBytes: 200_000, maxExternals: 10 });
+    const unbounded = new FlowClassifier(snapshot);
+    for (let i = 0; i < 500; i++) {
+      const labels = Object.freeze({ app: 'frontend', junk: String(i).padStart(i % 2 === 0 ? 10 : 20_000, 'x') });
+      const f = flow({ src: pod('frontend', labels, `10.0.1.${i % 250}`), dst: i % 3 === 0 ? world : backend });
+      expect(bounded.classify(f)).toEqual(unbounded.classify(f));
+      expect(bounded.cached.pods).toBeLessThanOrEqual(20);
+      expect(bounded.cached.podBytes).toBeLessThanOrEqual(200_000);
+      expect(bounded.cached.externals).toBeLessThanOrEqual(10);
+    }
+    expect(unbounded.cached.pods).toBeGreaterThan(400);
+  });
+});
