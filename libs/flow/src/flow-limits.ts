@@ -33,3 +33,9 @@ export const MAX_FLOW_COUNT = 4_294_967_295;
 
 /** Largest counter kept (Calico packets and bytes, Hubble lost events): 2^53 − 1, exact in JS and inside bigint. */
 export const MAX_COUNTER = Number.MAX_SAFE_INTEGER;
+
+/** All limits, for tests and documentation. */
+export const FLOW_LIMITS = Object.freeze({
+  maxNameBytes: MAX_NAME_BYTES, maxLabels: MAX_LABELS, maxLabelText: MAX_LABEL_TEXT, minTimeMs: MIN_TIME_MS, maxTimeMs: MAX_TIME_MS,
+  maxFlowCount: MAX_FLOW_COUNT, maxCounter: MAX_COUNTER,
+});

@@ -27,6 +27,7 @@ export {
   buildFlow, enterpriseRecordMessage, externalEndpoint, goldmaneFlowMessage, hubbleEndpointMessage, hubbleResponseMessage,
   MESSAGE_TIME_SECONDS, podEndpoint,
 } from './flow-messages.js';
+export { storableProblems } from './storable-check.js';
 export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 export { unusedPort } from './unused-port.js';
 // --- end of flow sources --------------------------------------------------------------------------------
