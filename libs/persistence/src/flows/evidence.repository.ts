@@ -18,6 +18,19 @@ export interface EvidenceRow {
   readonly explanation: unknown;
 }
 
+/** An escape of NUL or of a lone UTF-16 surrogate, preceded by an even run of backslashes (so a real escape). */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(?:0000|d[89a-f][0-9a-f]{2})/g;
+
+/**
+ * JSON text that PostgreSQL's jsonb accepts for any value: `JSON.stringify` writes NUL as `\u0000` and a lone
+ * surrogate as `\udXXX`, both of which jsonb refuses; they become U+FFFD. Raw flow bodies are attacker-controlled
+ * and kept whole as evidence (including fields no normalizer reads), so this runs on every body and explanation.
+ */
+export function jsonbText(value: unknown): string {
+  const text = JSON.stringify(value ?? null);
+  return text.includes('\\u') ? text.replace(UNSTORABLE_ESCAPE, '$1\\ufffd') : text;
+}
+
 /** Writes and reads `evidence_flows`, in batches. */
 export class EvidenceRepository {
   constructor(private readonly sql: Sql) {}
@@ -37,7 +50,7 @@ export class EvidenceRepository {
         ${sql.array(col((r) => r.srcNamespace))}::text[], ${sql.array(col((r) => r.srcWorkload))}::text[],
         ${sql.array(col((r) => r.dstNamespace))}::text[], ${sql.array(col((r) => r.dstWorkload))}::text[],
         ${sql.array(col((r) => r.policyRevisionId))}::int4[],
-        ${sql.array(col((r) => JSON.stringify(r.body ?? null)))}::text[], ${sql.array(col((r) => JSON.stringify(r.explanation ?? null)))}::text[]
+        ${sql.array(col((r) => jsonbText(r.body)))}::text[], ${sql.array(col((r) => jsonbText(r.explanation)))}::text[]
       ) as t(oa, fid, src, dir, lb, dk, sns, swl, dns, dwl, rev, b, e)`;
   }
 
