@@ -17,6 +17,7 @@ import {
   type PolicySnapshot,
   type RevisionInput,
 } from '@driftwatch/policy-engine';
+import { Prng } from '../../libs/testing/src/prng.ts';
 
 const NAMESPACES = 200;
 const PODS_PER_NAMESPACE = 50;
@@ -28,15 +29,10 @@ const NAIVE_SAMPLE = 20_000;
 const REPEATS = 3;
 const TARGETS = { compileMs: 2000, coldPerSecond: 100_000, warmPerSecond: 2_000_000 };
 
+/** The one seeded PRNG of the workspace (imported by path, not through the index, so no fake servers load). */
 function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 const nsName = (i: number) => `ns-${String(i).padStart(3, '0')}`;

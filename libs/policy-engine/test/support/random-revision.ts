@@ -3,17 +3,13 @@
  * exercise every feature (AND/OR peers, ipBlocks with except, named ports, ranges, empty rules, policyTypes).
  */
 import type { Endpoint } from '@driftwatch/policy-engine';
+import { Prng } from '@driftwatch/testing';
 import { api, db, external, labApi, np, pod, prom, web, type Manifest } from './world.js';
 
+/** A seeded random number in [0, 1), from the workspace's one PRNG. */
 export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next();
 }
 
 export function shuffle<T>(items: readonly T[], rand: () => number): T[] {
