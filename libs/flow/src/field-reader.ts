@@ -65,7 +65,7 @@ export function optNonEmptyStr(value: unknown, path: string, sub?: string): stri
 
 /**
  * An optional integer: a JSON number, or a decimal string (64-bit integers in JSON and with `longs: String`).
- * Values beyond 2^53 lose precision; none of the fields read this way get that large in practice.
+ * Values beyond 2^53 lose precision; counts and counters are clamped afterwards (see storable.ts), so none is stored so.
  */
 export function optInt(value: unknown, path: string, sub?: string): number | undefined {
   if (value === undefined || value === null) return undefined;
