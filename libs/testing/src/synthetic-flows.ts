@@ -7,6 +7,7 @@
  * optional lost_events, and drift: forbidden pairs that get through (unenforced-deny) and allowed edges that
  * are policy-dropped (unexpected-drop). Times increase monotonically; uuids come from the seed.
  */
+import type { DriftKind, FlowLabel } from '@driftwatch/contracts';
 import type { GrpcGetFlowsResponse } from './hubble-messages.js';
 import { Prng } from './prng.js';
 import type { SyntheticCluster, SyntheticEdge, SyntheticExternal, SyntheticPod, SyntheticPort, SyntheticWorkload } from './synthetic-cluster.js';
@@ -34,8 +35,8 @@ export interface SyntheticExpectation {
   readonly kind: 'flow' | 'lost_events';
   /** The normalized event kind (see @driftwatch/flow FlowEventKind). */
   readonly event: 'connection' | 'established' | 'reply' | undefined;
-  readonly label: 'allowed' | 'denied' | 'unexpected' | undefined;
-  readonly drift: 'unenforced-deny' | 'unexpected-drop' | undefined;
+  readonly label: FlowLabel | undefined;
+  readonly drift: DriftKind | undefined;
 }
 
 export interface SyntheticHubbleEvent {
