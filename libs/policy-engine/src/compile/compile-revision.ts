@@ -91,11 +91,13 @@ class CompiledSnapshot implements PolicySnapshot {
   private readonly podIndex = new Map<string, PodTemplate[]>();
   private readonly ipIndex = new Map<string, PodTemplate>();
   private readonly endpoints = new Map<PodTemplate, PodEndpoint>();
-  private identities!: IdentityTable;
-  private evaluator!: Evaluator;
+  private identities: IdentityTable;
+  private evaluator: Evaluator;
   private cache: DecisionCache | undefined;
   private generations = 1;
-  private readonly newGeneration: () => void;
+  private readonly compiled: ReturnType<typeof compilePolicies>;
+  private readonly identityLimits: IdentityLimits;
+  private readonly cacheLimit: number | undefined;
 
   constructor(input: RevisionInput, options: CompileOptions) {
     this.revision = options.revision;
@@ -119,23 +121,33 @@ class CompiledSnapshot implements PolicySnapshot {
     for (const list of this.podIndex.values()) {
       list.sort((a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || compareText(a.name, b.name));
     }
-    const identityLimits = options.identityLimits ?? DEFAULT_IDENTITY_LIMITS;
-    const cacheLimit = options.cacheLimit ?? 1_000_000;
-    this.newGeneration = () => {
-      this.identities = new IdentityTable(
-        compiled.blocks, (ns) => this.namespaceIndex.get(ns)?.labels, compiled.namedPorts, identityLimits, compiled.selectors.size,
-      );
-      this.evaluator = new Evaluator(compiled.byNamespace, compiled.selectors.size);
-      this.cache = options.cache === false ? undefined : new DecisionCache(cacheLimit);
-    };
-    this.newGeneration();
+    this.compiled = compiled;
+    this.identityLimits = options.identityLimits ?? DEFAULT_IDENTITY_LIMITS;
+    this.cacheLimit = options.cache === false ? undefined : (options.cacheLimit ?? 1_000_000);
+    this.identities = this.newIdentityTable();
+    this.evaluator = new Evaluator(compiled.byNamespace, compiled.selectors.size);
+    this.cache = this.cacheLimit === undefined ? undefined : new DecisionCache(this.cacheLimit);
+  }
+
+  private newIdentityTable(): IdentityTable {
+    const compiled = this.compiled;
+    return new IdentityTable(
+      compiled.blocks, (ns) => this.namespaceIndex.get(ns)?.labels, compiled.namedPorts, this.identityLimits, compiled.selectors.size,
+    );
+  }
+
+  /** Drops identities, memos and cached decisions together (decisions are cached by identity id). */
+  private newGeneration(): void {
+    this.identities = this.newIdentityTable();
+    this.evaluator = new Evaluator(this.compiled.byNamespace, this.compiled.selectors.size);
+    this.cache = this.cacheLimit === undefined ? undefined : new DecisionCache(this.cacheLimit);
+    this.generations++;
   }
 
   evaluate(source: Endpoint, destination: Endpoint, port: number, protocol: string): Decision {
     if (this.identities.full) {
       // A new generation before resolving, so both endpoints of this decision are resolved in the same table.
       this.newGeneration();
-      this.generations++;
     }
     const src = this.identities.resolve(source);
     const dst = this.identities.resolve(destination);
