@@ -8,6 +8,8 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
 import { closedPort, Recorder } from './support/collector-kit.js';
+import { Backoff } from '@driftwatch/common';
+import { loggerInto } from './support/source-logger.js';
 
 const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
 let snapshot: PolicySnapshot;
@@ -66,7 +68,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     const want = expectedTotals(events);
     expect(want.unexpected).toBeGreaterThan(0);
@@ -95,7 +97,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     await flows.count(first.length, 'flows before the kill');
     relay.kill();
@@ -134,7 +136,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     await flows.count(events.length, 'flows around the garbage');
     await source.stop();
@@ -181,14 +183,14 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const port = await closedPort();
     const logs = new Recorder<string>();
     const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, log: logs.push, retryBaseMs: 20 });
+    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, logger: loggerInto(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
     await source.stop();
     await pipeline.close();
     expect(source.failedAttempts).toBeGreaterThanOrEqual(4);
-    expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
+    expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach Hubble at 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
   });
 });
 
@@ -216,7 +218,7 @@ describe('Hubble over TLS', () => {
     const relay = await FakeHubbleRelay.start({ history: [], tls });
     const logs = new Recorder<string>();
     const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, log: logs.push, retryBaseMs: 20 });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, logger: loggerInto(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
@@ -225,6 +227,6 @@ describe('Hubble over TLS', () => {
     await relay.stop();
     expect(source.failedAttempts).toBeGreaterThanOrEqual(3);
     expect(logs.items).toHaveLength(1);
-    expect(logs.items).toEqual([`hubble:${relay.address}: cannot reach ${relay.address} (TLS: the server requires a client certificate); reconnecting with backoff`]);
+    expect(logs.items).toEqual([`hubble:${relay.address}: cannot reach Hubble at ${relay.address} (TLS: the server requires a client certificate); reconnecting with backoff`]);
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * Protection of the gRPC servers flows are pushed to (Felix's FlowCollector, our Ingest API): who may push
+ * (mutual TLS, a bearer token, or loopback only), and limits that keep idle, silent or stalled peers from
+ * holding memory and sockets.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+
+/** Limits of a push server. Every field has a default (see {@link DEFAULT_SERVER_LIMITS}). */
+export interface ServerLimits {
+  /** Open connections at once; more are closed as they arrive. */
+  readonly maxConnections: number;
+  /** Concurrent streams per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxStreamsPerConnection: number;
+  /**
+   * Largest message accepted, in bytes; a frame announcing more is refused at its 5-byte header, so no stream
+   * ever buffers more than this of an unfinished message.
+   */
+  readonly maxMessageBytes: number;
+  /** A connection without an open stream (or one that never speaks HTTP/2) is closed after this long. */
+  readonly idleTimeoutMs: number;
+  /** The server pings a connection that was silent this long… */
+  readonly keepaliveTimeMs: number;
+  /** …and closes it when the ping is not answered within this long. */
+  readonly keepaliveTimeoutMs: number;
+}
+
+/**
+ * Defaults: 64 connections of 8 streams, 1 MiB per message (a Hubble or Goldmane flow is a few KiB), so the
+ * bytes held in unfinished messages stay under 512 MiB whatever peers do; idle connections closed after 5
+ * minutes; a ping after 1 minute of silence, answered within 20 s.
+ */
+export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
+  maxConnections: 64,
+  maxStreamsPerConnection: 8,
+  maxMessageBytes: 1024 * 1024,
+  idleTimeoutMs: 5 * 60_000,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+});
+
+/** grpc-js server options implementing `limits` (all but the connection count, see {@link limitConnections}). */
+export function serverOptions(limits: ServerLimits): grpc.ServerOptions {
+  return {
+    'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
+    'grpc.max_receive_message_length': limits.maxMessageBytes,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    // Bytes nghttp2 may hold per connection (unacknowledged frames, headers) before refusing new streams.
+    'grpc-node.max_session_memory': 8,
+  };
+}
+
+/**
+ * Caps open connections of a bound grpc-js server: grpc-js has no option for it, so the cap is set on the
+ * `net.Server`s it listens with (`maxConnections`: Node closes a connection beyond it as it arrives). Returns
+ * false if grpc-js's internals changed and the cap could not be set (the caller logs it).
+ */
+export function limitConnections(server: grpc.Server, maxConnections: number): boolean {
+  const listeners = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
+  if (!(listeners instanceof Map) || listeners.size === 0) return false;
+  for (const listener of listeners.keys()) {
+    if (typeof listener !== 'object' || listener === null || !('maxConnections' in listener)) return false;
+    (listener as { maxConnections: number }).maxConnections = maxConnections;
+  }
+  return true;
+}
+
+/** Whether `host` (of a `host:port` listen address) is a loopback address only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare) || /^::ffff:127\./.test(bare);
+}
+
+/** The host part of `host:port` (IPv6 in brackets kept as is). */
+export function listenHost(listen: string): string {
+  return listen.slice(0, listen.lastIndexOf(':'));
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+/**
+ * A server interceptor that ends every call whose `authorization` metadata is not `Bearer <token>` with
+ * UNAUTHENTICATED before any message reaches the handler. The comparison takes the same time whatever the
+ * presented value (both sides hashed, then compared with `timingSafeEqual`).
+ */
+export function bearerTokenInterceptor(token: string, onRefused: (peer: string) => void): grpc.ServerInterceptor {
+  const expected = digest(`Bearer ${token}`);
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const presented = metadata.get('authorization')[0];
+            if (typeof presented === 'string' && timingSafeEqual(digest(presented), expected)) {
+              pass(metadata);
+              return;
+            }
+            onRefused(call.getPeer());
+            call.sendStatus({
+              code: grpc.status.UNAUTHENTICATED,
+              details: presented === undefined ? 'a bearer token is required (authorization: Bearer <token>)' : 'the bearer token is not valid',
+            });
+          },
+        });
+      },
+    });
+}
