@@ -104,7 +104,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     await logs.until((lines) => lines.some((l) => l.includes('reconnecting with backoff')), 'the lost-connection line');
     relay.push(...second.map((e) => e.response));
     await relay.restart();
-    await logs.until((lines) => lines.some((l) => l.endsWith('reconnected')), 'the reconnection');
+    await logs.until((lines) => lines.some((l) => l.includes(': reconnected to Hubble at ')), 'the reconnection');
     const want = expectedTotals(events);
     await flows.count(want.flows, 'all flows');
     await source.stop();

@@ -25,4 +25,5 @@ export { encodedHubbleStream, type EncodedStreamOptions } from './synthetic-enco
 export { Prng } from './prng.js';
 export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 export { unusedPort } from './unused-port.js';
+export { StallingProxy } from './stalling-proxy.js';
 // --- end of flow sources --------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         windowSeconds: config.FLOW_WINDOW_SECONDS,
         log: (line) => io.stderr(`${line}\n`),
         ...(tls ? { tls } : {}),
+        ...(config.SOURCE_SERVER_TOKEN ? { serverToken: config.SOURCE_SERVER_TOKEN } : {}),
+        serverAllowPlaintext: config.SOURCE_SERVER_ALLOW_PLAINTEXT,
       }).catch(async (error: Error) => {
         await store?.close();
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
