@@ -4,6 +4,8 @@
  * holding memory and sockets.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { Server as NetServer, type Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 
 /** Limits of a push server. Every field has a default (see {@link DEFAULT_SERVER_LIMITS}). */
@@ -39,7 +41,7 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
   keepaliveTimeoutMs: 20_000,
 });
 
-/** grpc-js server options implementing `limits` (all but the connection count, see {@link limitConnections}). */
+/** grpc-js server options implementing `limits` (with {@link guardConnections} for what grpc-js lacks). */
 export function serverOptions(limits: ServerLimits): grpc.ServerOptions {
   return {
     'grpc.max_concurrent_streams': limits.maxStreamsPerConnection,
@@ -53,18 +55,68 @@ export function serverOptions(limits: ServerLimits): grpc.ServerOptions {
 }
 
 /**
- * Caps open connections of a bound grpc-js server: grpc-js has no option for it, so the cap is set on the
- * `net.Server`s it listens with (`maxConnections`: Node closes a connection beyond it as it arrives). Returns
- * false if grpc-js's internals changed and the cap could not be set (the caller logs it).
+ * What grpc-js does not do by itself, set on the `net.Server`s a bound grpc-js server listens with: a cap on
+ * open connections (`maxConnections`: Node closes a connection beyond it as it arrives), and closing a
+ * connection that has had no open stream for `idleTimeoutMs`, including one that never said a word (grpc-js's
+ * own idle timeout only sends GOAWAY, which a silent peer ignores, so its socket would stay open). Returns
+ * false if grpc-js's internals changed and neither could be set (the caller logs it).
  */
-export function limitConnections(server: grpc.Server, maxConnections: number): boolean {
+export function guardConnections(server: grpc.Server, limits: Pick<ServerLimits, 'maxConnections' | 'idleTimeoutMs'>): boolean {
   const listeners = (server as unknown as { http2Servers?: Map<unknown, unknown> }).http2Servers;
   if (!(listeners instanceof Map) || listeners.size === 0) return false;
   for (const listener of listeners.keys()) {
-    if (typeof listener !== 'object' || listener === null || !('maxConnections' in listener)) return false;
-    (listener as { maxConnections: number }).maxConnections = maxConnections;
+    if (!(listener instanceof NetServer)) return false;
+    listener.maxConnections = limits.maxConnections;
+    closeIdleConnections(listener, limits.idleTimeoutMs);
   }
   return true;
+}
+
+/** One connection's socket and how many streams it has open. */
+interface Watched {
+  readonly socket: Socket;
+  open: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Destroys each TCP connection of `listener` that has had no open stream for `idleMs` (since it was accepted,
+ * or since its last stream ended). The socket itself is destroyed: Node's `Http2Session.destroy()` leaves the
+ * socket of a session that never received the HTTP/2 preface open. A session is matched to its socket by the
+ * peer's address and port (for TLS, the session only appears after the handshake).
+ */
+function closeIdleConnections(listener: NetServer, idleMs: number): void {
+  const byPeer = new Map<string, Watched>();
+  const arm = (watched: Watched) => {
+    watched.timer = setTimeout(() => watched.socket.destroy(), idleMs);
+    watched.timer.unref();
+  };
+  listener.on('connection', (socket: Socket) => {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const watched: Watched = { socket, open: 0, timer: undefined };
+    arm(watched);
+    byPeer.set(key, watched);
+    socket.once('close', () => {
+      clearTimeout(watched.timer);
+      if (byPeer.get(key) === watched) byPeer.delete(key);
+    });
+  });
+  listener.on('session', (session: ServerHttp2Session) => {
+    const key = `${session.socket?.remoteAddress}:${session.socket?.remotePort}`;
+    // A plaintext session is announced before the listener's own 'connection' handlers have all run.
+    queueMicrotask(() => {
+      const watched = byPeer.get(key);
+      if (!watched) return;
+      session.on('stream', (stream: ServerHttp2Stream) => {
+        watched.open += 1;
+        clearTimeout(watched.timer);
+        stream.once('close', () => {
+          watched.open -= 1;
+          if (watched.open === 0 && !watched.socket.destroyed) arm(watched);
+        });
+      });
+    });
+  });
 }
 
 /** Whether `host` (of a `host:port` listen address) is a loopback address only this machine can reach. */

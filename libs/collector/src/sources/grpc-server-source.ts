@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { silentLogger, type Logger } from '@driftwatch/common';
-import { bearerTokenInterceptor, DEFAULT_SERVER_LIMITS, isLoopbackHost, limitConnections, listenHost, serverOptions, type ServerLimits } from '../grpc/server-guard.js';
+import { bearerTokenInterceptor, DEFAULT_SERVER_LIMITS, isLoopbackHost, guardConnections, listenHost, serverOptions, type ServerLimits } from '../grpc/server-guard.js';
 import { bindServer, shutdownServer } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
 import { serverCredentials, SourceSetupError, type FlowSource, type ServerTlsOptions } from './flow-source.js';
@@ -91,7 +91,7 @@ export abstract class GrpcServerSource implements FlowSource {
       server.forceShutdown();
       throw error;
     }
-    if (!limitConnections(server, this.limits.maxConnections)) this.logger.warn(`${this.id}: cannot cap connections (grpc-js internals changed); other limits hold`);
+    if (!guardConnections(server, this.limits)) this.logger.warn(`${this.id}: cannot cap connections or close silent ones (grpc-js internals changed); other limits hold`);
     this.server = server;
     this.everBound = true;
     this.stopping = false;
