@@ -87,7 +87,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(gaps.reduce((n, e) => n + e.count, 0)).toBe(lost);
     expect(await store.collectors.load(source.id)).toMatchObject({ kind: 'hubble', lostEvents: lost });
     expect(logs.items.some((l) => l.includes('lost') && l.includes('recorded as a gap'))).toBe(true);
-  });
+  }, 20_000); // thousands of flows into Postgres: slow on a busy 2-core machine
 
   it('loses and duplicates nothing when the relay is killed mid-stream and comes back', async () => {
     const start = Date.UTC(2026, 10, 2, 10, 0, 0);
@@ -120,7 +120,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(logs.items.filter((l) => l.includes('reconnecting with backoff'))).toHaveLength(1);
     const replayed = (await store.collectors.events(source.id)).filter((e) => e.kind === 'duplicates');
     expect(replayed.reduce((n, e) => n + e.count, 0)).toBe(pipeline.summary.duplicates);
-  });
+  }, 20_000);
 
   it('logs and skips malformed messages and ignores unknown fields, while the stream goes on', async () => {
     const start = Date.UTC(2026, 10, 3, 10, 0, 0);
