@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
+import { StallingProxy } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { GoldmaneStreamSource, loadGoldmaneApi } from '../src/index.js';
 import {
@@ -51,9 +52,10 @@ class FakeGoldmane {
   }
 }
 
-let open: { kit?: TestPipeline; source?: GoldmaneStreamSource; fakes: FakeGoldmane[] } = { fakes: [] };
+let open: { kit?: TestPipeline; source?: GoldmaneStreamSource; fakes: FakeGoldmane[]; proxy?: StallingProxy } = { fakes: [] };
 afterEach(async () => {
   await open.source?.stop();
+  await open.proxy?.close();
   for (const fake of open.fakes) fake.kill();
   await open.kit?.close();
   open = { fakes: [] };
@@ -81,6 +83,26 @@ class CountingBackoff extends Backoff {
 }
 
 describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
+  it('notices a stalled connection by keepalive pings, logs it once and resumes over a working path', async () => {
+    const ns = 'goldmane-stall';
+    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const t = bucketStart(24);
+    const server = fake([0, 15].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset, port: 8080 }) })));
+    const proxy = (open.proxy = await StallingProxy.start(await server.start()));
+    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, {
+      address: proxy.address, startTimeGte: t, backoff: new Backoff(20, 100), logger: loggerInto(kit.logs), keepalive: { timeMs: 200, timeoutMs: 300 },
+    }));
+    await source.start();
+    await kit.flows.count(2, 'flows before the stall');
+    proxy.stall(); // the connection stays open, and silent
+    await kit.logs.until((lines) => lines.some((line) => line.includes('reconnected')), 'the reconnection', 10_000);
+    expect(server.requests.items).toEqual([String(t), String(t + 15)]);
+    expect(kit.logs.items).toEqual([
+      expect.stringMatching(new RegExp(`^goldmane:${proxy.address}: lost the connection to Goldmane at ${proxy.address} \\(.+\\); reconnecting with backoff$`)),
+      `goldmane:${proxy.address}: reconnected to Goldmane at ${proxy.address}`,
+    ]);
+  }, 20_000);
+
   it('resumes after a disconnect mid-stream with start_time_gte, losing and duplicating nothing', async () => {
     const ns = 'goldmane-resume';
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
