@@ -239,7 +239,8 @@ function plainReason(details: string | undefined): string {
   if (!details) return 'unavailable';
   if (details.includes('ECONNREFUSED')) return 'connection refused';
   if (details.includes('ENOTFOUND') || details.includes('EAI_AGAIN')) return 'host not found';
-  if (/keepalive|ping timeout/i.test(details)) return 'no answer to keepalive pings (a stalled connection)';
+  // grpc-js says only this when the peer closed or reset the connection or stopped answering keepalive pings.
+  if (details === 'Connection dropped') return 'the connection dropped or stopped answering keepalive pings';
   if (details.includes('ETIMEDOUT') || details.includes('Deadline')) return 'timed out';
   if (details.includes('ECONNRESET')) return 'connection reset';
   if (details.includes('certificate required')) return 'TLS: the server requires a client certificate';
