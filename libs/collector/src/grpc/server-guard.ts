@@ -28,13 +28,13 @@ export interface ServerLimits {
 }
 
 /**
- * Defaults: 64 connections of 8 streams, 1 MiB per message (a Hubble or Goldmane flow is a few KiB), so the
- * bytes held in unfinished messages stay under 512 MiB whatever peers do; idle connections closed after 5
+ * Defaults: 64 connections of 4 streams, 1 MiB per message (a Hubble or Goldmane flow is a few KiB), so the
+ * bytes held in unfinished messages stay under 256 MiB whatever peers do; idle connections closed after 5
  * minutes; a ping after 1 minute of silence, answered within 20 s.
  */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
   maxConnections: 64,
-  maxStreamsPerConnection: 8,
+  maxStreamsPerConnection: 4,
   maxMessageBytes: 1024 * 1024,
   idleTimeoutMs: 5 * 60_000,
   keepaliveTimeMs: 60_000,
