@@ -1,3 +1,4 @@
+import type { Logger } from '@driftwatch/common';
 import type { FlowStore } from '@driftwatch/persistence';
 import { loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
 import { FlowPipeline } from './pipeline/flow-pipeline.js';
@@ -36,6 +37,10 @@ export interface CollectionOptions {
   readonly tls?: TlsOptions;
   /** TLS of the servers sources push to (Felix, Ingest). */
   readonly serverTls?: ServerTlsOptions;
+  /** Bearer token the servers sources push to (Felix, Ingest) require. */
+  readonly serverToken?: string;
+  /** Let those servers run without client certificates or a token on an address other than loopback. */
+  readonly serverAllowPlaintext?: boolean;
   readonly windowSeconds: number;
   /** Where progress and problems go, one line each (no trailing newline). */
   readonly log: (line: string) => void;
@@ -65,16 +70,25 @@ async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Pro
 }
 
 function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
-  const log = options.log;
+  const line = (message: string) => options.log(message);
+  const logger: Logger = { error: line, warn: line, log: line, debug: () => undefined };
+  const client = { address: spec.address, logger, ...(options.tls ? { tls: options.tls } : {}) };
+  const server = {
+    listen: spec.address,
+    logger,
+    ...(options.serverTls ? { tls: options.serverTls } : {}),
+    ...(options.serverToken ? { token: options.serverToken } : {}),
+    ...(options.serverAllowPlaintext ? { allowUnauthenticated: true } : {}),
+  };
   switch (spec.kind) {
     case 'hubble':
-      return new HubbleRelaySource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
+      return new HubbleRelaySource(pipeline, client);
     case 'goldmane':
-      return new GoldmaneStreamSource(pipeline, { address: spec.address, ...(options.tls ? { tls: options.tls } : {}), log });
+      return new GoldmaneStreamSource(pipeline, client);
     case 'felix':
-      return new FelixCollectorServer(pipeline, { listen: spec.address, log, ...(options.serverTls ? { tls: options.serverTls } : {}) });
+      return new FelixCollectorServer(pipeline, server);
     case 'ingest':
-      return new IngestServer(pipeline, { listen: spec.address, log, ...(options.serverTls ? { tls: options.serverTls } : {}) });
+      return new IngestServer(pipeline, server);
   }
 }
 
@@ -110,7 +124,8 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
       await pipeline.close();
       throw error;
     }
-    log(`${source.id}: ${spec.kind === 'felix' || spec.kind === 'ingest' ? 'listening' : 'started'}`);
+    // Servers log their bound address and protection themselves when they start.
+    if (spec.kind === 'hubble' || spec.kind === 'goldmane') log(`${source.id}: started`);
   }
   let current = declared.contentHash;
   // Daily partitions are made a week ahead at start; a long-running collector keeps that lead every 6 hours.

@@ -12,7 +12,10 @@ export {
 
 // --- pipeline ------------------------------------------------------------------------------------------------
 export { FlowPipeline, type ActiveRevision, type FlowPipelineOptions, type PipelineSummary } from './pipeline/flow-pipeline.js';
-export { Backoff, clientCredentials, quietGrpcLogs, serverCredentials, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
+export { clientCredentials, quietGrpcLogs, serverCredentials, SourceSetupError, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
+export { DEFAULT_KEEPALIVE, StreamClientSource, type KeepaliveOptions, type StreamClientOptions } from './sources/stream-client.js';
+export { DEFAULT_SERVER_LIMITS, type ServerLimits } from './grpc/server-guard.js';
+export type { GrpcServerOptions } from './sources/grpc-server-source.js';
 export { decodeGetFlowsResponse } from './grpc/fast-decode.js';
 export { HIGH_VOLUME_CHANNEL, HubbleRelaySource, type HubbleRelayOptions } from './sources/hubble-relay.source.js';
 

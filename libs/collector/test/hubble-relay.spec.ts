@@ -8,6 +8,8 @@ import {
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
 import { closedPort, Recorder } from './support/collector-kit.js';
+import { Backoff } from '@driftwatch/common';
+import { loggerInto } from './support/source-logger.js';
 
 const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
 let snapshot: PolicySnapshot;
@@ -66,7 +68,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     const want = expectedTotals(events);
     expect(want.unexpected).toBeGreaterThan(0);
@@ -85,7 +87,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(gaps.reduce((n, e) => n + e.count, 0)).toBe(lost);
     expect(await store.collectors.load(source.id)).toMatchObject({ kind: 'hubble', lostEvents: lost });
     expect(logs.items.some((l) => l.includes('lost') && l.includes('recorded as a gap'))).toBe(true);
-  });
+  }, 20_000); // thousands of flows into Postgres: slow on a busy 2-core machine
 
   it('loses and duplicates nothing when the relay is killed mid-stream and comes back', async () => {
     const start = Date.UTC(2026, 10, 2, 10, 0, 0);
@@ -95,14 +97,14 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     await flows.count(first.length, 'flows before the kill');
     relay.kill();
     await logs.until((lines) => lines.some((l) => l.includes('reconnecting with backoff')), 'the lost-connection line');
     relay.push(...second.map((e) => e.response));
     await relay.restart();
-    await logs.until((lines) => lines.some((l) => l.endsWith('reconnected')), 'the reconnection');
+    await logs.until((lines) => lines.some((l) => l.includes(': reconnected to Hubble at ')), 'the reconnection');
     const want = expectedTotals(events);
     await flows.count(want.flows, 'all flows');
     await source.stop();
@@ -118,7 +120,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     expect(logs.items.filter((l) => l.includes('reconnecting with backoff'))).toHaveLength(1);
     const replayed = (await store.collectors.events(source.id)).filter((e) => e.kind === 'duplicates');
     expect(replayed.reduce((n, e) => n + e.count, 0)).toBe(pipeline.summary.duplicates);
-  });
+  }, 20_000);
 
   it('logs and skips malformed messages and ignores unknown fields, while the stream goes on', async () => {
     const start = Date.UTC(2026, 10, 3, 10, 0, 0);
@@ -134,7 +136,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, log: logs.push });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
     await source.start();
     await flows.count(events.length, 'flows around the garbage');
     await source.stop();
@@ -181,14 +183,14 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const port = await closedPort();
     const logs = new Recorder<string>();
     const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, log: logs.push, retryBaseMs: 20 });
+    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, logger: loggerInto(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
     await source.stop();
     await pipeline.close();
     expect(source.failedAttempts).toBeGreaterThanOrEqual(4);
-    expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
+    expect(logs.items).toEqual([`hubble:127.0.0.1:${port}: cannot reach Hubble at 127.0.0.1:${port} (connection refused); reconnecting with backoff`]);
   });
 });
 
@@ -216,7 +218,7 @@ describe('Hubble over TLS', () => {
     const relay = await FakeHubbleRelay.start({ history: [], tls });
     const logs = new Recorder<string>();
     const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, log: logs.push, retryBaseMs: 20 });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, logger: loggerInto(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
@@ -225,6 +227,6 @@ describe('Hubble over TLS', () => {
     await relay.stop();
     expect(source.failedAttempts).toBeGreaterThanOrEqual(3);
     expect(logs.items).toHaveLength(1);
-    expect(logs.items).toEqual([`hubble:${relay.address}: cannot reach ${relay.address} (TLS: the server requires a client certificate); reconnecting with backoff`]);
+    expect(logs.items).toEqual([`hubble:${relay.address}: cannot reach Hubble at ${relay.address} (TLS: the server requires a client certificate); reconnecting with backoff`]);
   });
 });

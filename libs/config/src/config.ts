@@ -55,6 +55,8 @@ export const configSchema = z.object({
   SOURCE_SERVER_TLS_CERT: z.string().min(1).optional(),
   SOURCE_SERVER_TLS_KEY: z.string().min(1).optional(),
   SOURCE_SERVER_TLS_CLIENT_CA: z.string().min(1).optional(),
+  SOURCE_SERVER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SOURCE_SERVER_ALLOW_PLAINTEXT: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((value) => value === 'true'),
   FLOW_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(3600, 'must be at most 3600').default(10),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
 });
@@ -113,6 +115,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 
 /** Hides a password inside a URL so that config errors never print secrets. */
 export function redact(name: string, value: string): string {
+  if (name.endsWith('_TOKEN')) return '***';
   if (!name.endsWith('_URL')) return value;
   return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

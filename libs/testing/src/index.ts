@@ -30,4 +30,5 @@ export {
 export { storableProblems } from './storable-check.js';
 export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 export { unusedPort } from './unused-port.js';
+export { StallingProxy } from './stalling-proxy.js';
 // --- end of flow sources --------------------------------------------------------------------------------

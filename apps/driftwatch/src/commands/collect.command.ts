@@ -2,7 +2,7 @@ import { isHostPort } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
-import { clientTls, serverTls, startCollection, type SourceSpec } from '@driftwatch/collector';
+import { clientTls, serverTls, SourceSetupError, startCollection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
 import { summaryLine } from '../summary-line.js';
 
@@ -11,6 +11,7 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
                           [--until-idle <seconds>] [--max-flows <n>] [--window <seconds>]
                           [--tls-ca <file>] [--tls-cert <file> --tls-key <file>] [--tls-server-name <name>]
                           [--server-tls-cert <file> --server-tls-key <file> [--server-tls-client-ca <file>]]
+                          [--server-token <token>] [--server-allow-plaintext]
 
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
@@ -24,8 +25,13 @@ the declared policies (--policies, a file or directory; recorded as a policy rev
   --tls-*           TLS (CA) or mutual TLS (CA, cert, key) towards Hubble or Goldmane; server name override
   --server-tls-*    TLS of the Felix and Ingest servers; with a client CA, clients must present a certificate
                     it signed (mutual TLS, as Felix set up by the Calico operator expects of Goldmane)
+  --server-token    the Felix and Ingest servers require "authorization: Bearer <token>" (or SOURCE_SERVER_TOKEN)
+  --server-allow-plaintext
+                    let those servers accept anyone on an address other than loopback, without a client CA or
+                    token (or SOURCE_SERVER_ALLOW_PLAINTEXT=true); without it such a server refuses to start
 SIGHUP reloads the policies; SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
-JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}.`;
+JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}. Exits 1 when a source was
+never reached (a Hubble or Goldmane that never answered), saying so in the last line.`;
 
 const sourceFlags = { hubble: 'hubble', goldmane: 'goldmane', 'felix-listen': 'felix', 'ingest-listen': 'ingest' } as const;
 
@@ -46,6 +52,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     'server-tls-cert': { type: 'string' },
     'server-tls-key': { type: 'string' },
     'server-tls-client-ca': { type: 'string' },
+    'server-token': { type: 'string' },
+    'server-allow-plaintext': { type: 'boolean' },
   });
   const sources: SourceSpec[] = [];
   for (const [flag, kind] of Object.entries(sourceFlags)) {
@@ -76,7 +84,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
+    const serverToken = values['server-token'] ?? config.SOURCE_SERVER_TOKEN;
+    const serverAllowPlaintext = values['server-allow-plaintext'] === true || config.SOURCE_SERVER_ALLOW_PLAINTEXT;
+    const collection = await startCollection({
+      store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
+      ...(serverToken ? { serverToken } : {}), serverAllowPlaintext,
+    }).catch((error: Error) => {
+      if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
       throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;
@@ -116,6 +130,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const s = summary;
     io.stdout(summaryLine(s, started));
     if (failure) throw new CliError(`${failure.message} (the summary above counts flows received, not flows stored)`);
+    const unreached = collection.sources.filter((source) => !source.reached);
+    if (unreached.length > 0) {
+      const named = unreached.map((source) => `${source.id}${source.lastError ? ` (${source.lastError})` : ''}`).join(', ');
+      throw new CliError(`never reached ${named}: nothing was collected from ${unreached.length === 1 ? 'it' : 'them'}`);
+    }
     return 0;
   } finally {
     await store?.close();

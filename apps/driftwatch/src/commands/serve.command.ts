@@ -3,7 +3,7 @@ import type { Config } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
+import { clientTls, serverTls, SourceSetupError, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
@@ -53,8 +53,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         windowSeconds: config.FLOW_WINDOW_SECONDS,
         log: (line) => io.stderr(`${line}\n`),
         ...(tls ? { tls } : {}),
+        ...(config.SOURCE_SERVER_TOKEN ? { serverToken: config.SOURCE_SERVER_TOKEN } : {}),
+        serverAllowPlaintext: config.SOURCE_SERVER_ALLOW_PLAINTEXT,
       }).catch(async (error: Error) => {
         await store?.close();
+        if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }

@@ -10,18 +10,12 @@ import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadGoldmaneApi } from '../grpc/protos.js';
 import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
-import type { ServerTlsOptions } from './flow-source.js';
-import { GrpcServerSource } from './grpc-server-source.js';
+import { GrpcServerSource, type GrpcServerOptions } from './grpc-server-source.js';
 
 /** Options of {@link FelixCollectorServer}. */
-export interface FelixCollectorOptions {
-  /** `host:port` to listen on (Felix's `flowLogsGoldmaneServer`); port 0 picks a free port, see `port`. */
-  readonly listen: string;
-  /** Serve TLS (and require client certificates signed by `clientCaFile` when given); plaintext without. */
-  readonly tls?: ServerTlsOptions;
+export interface FelixCollectorOptions extends GrpcServerOptions {
   /** Cluster recorded on the flows (Felix does not name it). */
   readonly cluster?: string;
-  readonly log: (line: string) => void;
 }
 
 /** The empty `FlowReceipt`. */
@@ -51,7 +45,7 @@ export class FelixCollectorServer extends GrpcServerSource {
     pipeline: FlowPipeline,
     private readonly options: FelixCollectorOptions,
   ) {
-    super(pipeline, 'felix', options.listen, options.tls);
+    super(pipeline, 'felix', options);
   }
 
   protected register(server: grpc.Server): void {
@@ -92,7 +86,7 @@ export class FelixCollectorServer extends GrpcServerSource {
     call.on('end', () => this.close(connection, true));
     call.on('cancelled', () => this.close(connection, false));
     call.on('error', (error: Error) => {
-      this.options.log(`${this.id}: stream from ${node} failed (${error.message})`);
+      this.logger.warn(`${this.id}: stream from ${node} failed (${error.message})`);
       this.close(connection, false);
     });
   }

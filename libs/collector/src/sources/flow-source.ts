@@ -1,15 +1,23 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-
-export { Backoff, delay } from '@driftwatch/common';
 
 /**
  * A running connection to one flow source (a client of Hubble or Goldmane, or a server Felix or agents push
  * to). It feeds a FlowPipeline, reconnects by itself with backoff, and logs a lost connection once.
  */
 export interface FlowSource {
-  /** Stable id, used for the collector's saved state: `<kind>:<address>`. */
+  /**
+   * Stable id, used for the collector's saved state: `<kind>:<address>` with the address as configured (for a
+   * server on port 0, `ingest:127.0.0.1:0`, not the port it happened to get), so a restart finds its state.
+   */
   readonly id: string;
+  /** Where the source is: the address dialled, or for a server the address it is bound to once started. */
+  readonly address: string;
+  /** Whether the source was ever reached since start: a client's call was accepted, or a server is bound. */
+  readonly reached: boolean;
+  /** Why the last attempt failed, if one did (clients). */
+  readonly lastError?: string | undefined;
   /** Starts connecting or listening; resolves once started (servers: once bound). Never rejects for a client. */
   start(): Promise<void>;
   /** Stops; pending flows are handed to the pipeline before it resolves. */
@@ -32,11 +40,61 @@ export interface ServerTlsOptions {
   readonly clientCaFile?: string;
 }
 
-/** Server credentials: plaintext unless TLS options are given. Reads the files once. */
+/**
+ * A setting of a source that cannot work (an unreadable or invalid certificate file, a push server that would be
+ * open to anyone): a configuration error, reported at start in one line (the CLI exits 2).
+ */
+export class SourceSetupError extends Error {
+  override readonly name = 'SourceSetupError';
+}
+
+/** Reads a PEM file that must hold at least one certificate; throws a {@link SourceSetupError} naming the file. */
+function readCertificates(file: string, what: string): Buffer {
+  const pem = readPem(file, what);
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new SourceSetupError(`${what} ${file}: no PEM certificate in it`);
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new SourceSetupError(`${what} ${file}: not a valid certificate (${(error as Error).message})`);
+    }
+  }
+  return pem;
+}
+
+/** Reads a PEM private key; throws a {@link SourceSetupError} naming the file. */
+function readPrivateKey(file: string, what: string): Buffer {
+  const pem = readPem(file, what);
+  try {
+    createPrivateKey(pem);
+  } catch (error) {
+    throw new SourceSetupError(`${what} ${file}: not a valid private key (${(error as Error).message})`);
+  }
+  return pem;
+}
+
+function readPem(file: string, what: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (error as Error).message;
+    throw new SourceSetupError(`${what} ${file}: cannot read it (${reason})`);
+  }
+}
+
+/**
+ * Server credentials: plaintext unless TLS options are given. Reads and checks the files once: a file that is
+ * missing or holds no valid certificate (or key) throws a {@link SourceSetupError} naming it, rather than a
+ * server that starts and then fails every handshake.
+ */
 export function serverCredentials(tls: ServerTlsOptions | undefined): grpc.ServerCredentials {
   if (!tls) return grpc.ServerCredentials.createInsecure();
-  const ca = tls.clientCaFile ? readFileSync(tls.clientCaFile) : null;
-  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], ca !== null);
+  const ca = tls.clientCaFile ? readCertificates(tls.clientCaFile, 'client CA') : null;
+  const cert = readCertificates(tls.certFile, 'server certificate');
+  const key = readPrivateKey(tls.keyFile, 'server key');
+  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], ca !== null);
 }
 
 /** Channel credentials and options for a client: plaintext unless TLS options are given. Reads the files once. */

@@ -9,18 +9,12 @@ import { guardRequests, UndecodableMessage } from '../grpc/decode-guard.js';
 import { loadIngestApi } from '../grpc/protos.js';
 import { peerAddress } from '../grpc/server-lifecycle.js';
 import type { FlowPipeline } from '../pipeline/flow-pipeline.js';
-import type { ServerTlsOptions } from './flow-source.js';
-import { GrpcServerSource } from './grpc-server-source.js';
+import { GrpcServerSource, type GrpcServerOptions } from './grpc-server-source.js';
 
 /** Options of {@link IngestServer}. */
-export interface IngestServerOptions {
-  /** `host:port` to listen on; port 0 picks a free port, see `port`. */
-  readonly listen: string;
-  /** Serve TLS (and require client certificates signed by `clientCaFile` when given); plaintext without. */
-  readonly tls?: ServerTlsOptions;
+export interface IngestServerOptions extends GrpcServerOptions {
   /** Cluster recorded on flows whose node name has no `<cluster>/` prefix. */
   readonly cluster?: string;
-  readonly log: (line: string) => void;
 }
 
 /** `driftwatch.v1.PublishSummary`. */
@@ -59,7 +53,7 @@ export class IngestServer extends GrpcServerSource {
     pipeline: FlowPipeline,
     private readonly options: IngestServerOptions,
   ) {
-    super(pipeline, 'ingest', options.listen, options.tls);
+    super(pipeline, 'ingest', options);
   }
 
   protected register(server: grpc.Server): void {
@@ -108,7 +102,7 @@ export class IngestServer extends GrpcServerSource {
     call.on('end', () => this.finish(publication, null));
     call.on('cancelled', () => this.close(publication));
     call.on('error', (error: Error) => {
-      this.options.log(`${this.id}: publish stream from ${publication.peer} failed (${error.message})`);
+      this.logger.warn(`${this.id}: publish stream from ${publication.peer} failed (${error.message})`);
       this.close(publication);
     });
   }
