@@ -1,9 +1,9 @@
 import { isHostPort } from '@driftwatch/config';
-import { applyMigrations, FlowStore } from '@driftwatch/persistence';
+import { FlowStore } from '@driftwatch/persistence';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type SourceSpec } from '@driftwatch/collector';
-import { configOrExit, openDatabase } from '../database.js';
+import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
@@ -14,6 +14,7 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
 
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
+Declared policies with any problem (see driftwatch validate) stop the command with exit 2 before it collects.
   --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow
   --goldmane        client of Calico Goldmane: goldmane.Flows/Stream, resuming with start_time_gte
   --felix-listen    serve goldmane.FlowCollector/Connect for Felix to push to (plaintext, e.g. the local reporter)
@@ -24,7 +25,7 @@ the declared policies (--policies, a file or directory; recorded as a policy rev
   --tls-*           TLS (CA) or mutual TLS (CA, cert, key) towards Hubble or Goldmane; server name override
   --server-tls-*    TLS of the Felix and Ingest servers; with a client CA, clients must present a certificate
                     it signed (mutual TLS, as Felix set up by the Calico operator expects of Goldmane)
-SIGHUP reloads the policies; SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
+SIGHUP reloads the policies (a set with problems is refused; the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}.`;
 
 const sourceFlags = { hubble: 'hubble', goldmane: 'goldmane', 'felix-listen': 'felix', 'ingest-listen': 'ingest' } as const;
@@ -69,14 +70,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const serverTlsOptions = serverTls(values['server-tls-cert'], values['server-tls-key'], values['server-tls-client-ca']);
 
   const started = performance.now();
-  const database = await openDatabase(io, config);
+  const logger = appLogger(config, io);
+  const database = await openDatabase(io, config, logger);
   let store: FlowStore | undefined;
   try {
-    await applyMigrations(database.url).catch((error: Error) => {
-      throw new CliError(`migration failed: ${error.message}`);
-    });
+    await migrateOrExit(database.url, logger);
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
+    const collection = await startCollection({ store, policies, sources, windowSeconds, logger, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
       throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;
@@ -91,7 +91,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         process.off('SIGHUP', reload);
         resolve();
       };
-      const reload = () => void collection.reload().catch((error: Error) => io.stderr(`policies: reload failed, keeping the current revision: ${error.message}\n`));
+      const reload = () => void collection.reload();
       const timer = setInterval(() => {
         const seen = summary.flows + summary.malformed + summary.lost;
         if (seen !== lastFlows) {
