@@ -97,6 +97,7 @@ async function connectWithRetry(url: string, logger: Pick<Logger, 'debug'>): Pro
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  const verb = isNothingAnswers(lastError) ? 'cannot reach' : 'cannot use';
+  const code = (lastError as { code?: string }).code;
+  const verb = isNothingAnswers(lastError) || code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'cannot reach' : 'cannot use';
   throw new DatabaseUnavailableError(`${verb} database ${describeUrl(url)}: ${describeConnectionError(lastError)}`);
 }
