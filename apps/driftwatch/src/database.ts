@@ -41,9 +41,9 @@ export async function openDatabase(io: CliIo, config: Config = configOrExit(), l
  * Applies pending migrations. A failure is one line (the engine's first line); the engine's whole report, often
  * a multi-line trace, goes to the log at debug level.
  */
-export async function migrateOrExit(url: string, logger: Logger): Promise<string[]> {
+export async function migrateOrExit(url: string, logger: Logger, options?: Parameters<typeof applyMigrations>[1]): Promise<string[]> {
   try {
-    return await applyMigrations(url);
+    return await applyMigrations(url, options);
   } catch (error) {
     const message = (error as Error).message;
     for (const line of message.split('\n')) if (line.trim() !== '') logger.debug(`migration: ${line}`);

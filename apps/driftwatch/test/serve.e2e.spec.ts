@@ -1,8 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { memoryLogger } from '@driftwatch/common';
+import { dropDatabase, ensureDatabase, withDatabase } from '@driftwatch/persistence';
+import { CliError } from '../src/cli.js';
+import { migrateOrExit } from '../src/database.js';
 import { unusedPort } from '@driftwatch/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runCli, startServe } from './run-cli.js';
@@ -11,15 +14,15 @@ const databaseUrl = inject('databaseUrl');
 const serverUrl = inject('serverUrl');
 const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-serve-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const migrationsDir = join(import.meta.dirname, '..', '..', '..', 'prisma', 'migrations');
 
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
+/** A copy of the migrations with one more that fails half-way. */
+function brokenMigrations(): string {
+  const dir = join(scratch, 'migrations');
+  cpSync(migrationsDir, dir, { recursive: true });
+  mkdirSync(join(dir, '29990101000000_broken'), { recursive: true });
+  writeFileSync(join(dir, '29990101000000_broken', 'migration.sql'), 'CREATE TABLE "half_written" ("id" INTEGER);\nSELECT * FROM "no_such_table";\n');
+  return dir;
 }
 
 
@@ -116,25 +119,30 @@ describe('driftwatch migrate', () => {
     expect(run.stdout).toMatch(/^database is up to date \(\d+ ms\)\n$/);
   });
 
-  it('reports a failed migration in one line, the engine trace only at LOG_LEVEL=debug', async () => {
+  it('reports a failed migration in one line, the engine trace only in the log at debug level', async () => {
     const name = `driftwatch_migfail_${process.pid}`;
-    const url = serverUrl.replace(/\/postgres$/, `/${name}`);
-    await sql(serverUrl, `drop database if exists ${name} with (force)`);
-    await sql(serverUrl, `create database ${name}`);
+    const url = withDatabase(serverUrl, name);
+    await ensureDatabase(serverUrl, name);
     try {
-      expect((await runCli(['migrate'], { DATABASE_URL: url }, 60_000)).code).toBe(0);
-      await sql(url, 'delete from _prisma_migrations'); // every migration pending again: the first one fails on existing types
+      const broken = brokenMigrations();
+      const logger = memoryLogger();
+      const error = await migrateOrExit(url, logger, { migrationsDir: broken }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as Error).message).toMatch(/^migration 29990101000000_broken failed: .*no_such_table.* \(LOG_LEVEL=debug shows the details\)$/);
+      expect(logger.lines.filter((l) => l.startsWith('debug: migration: ')).length).toBeGreaterThan(3);
+      expect(logger.lines.join('\n')).toMatch(/apply_migration/);
+
+      // The binary, on a database where that migration is recorded as failed: one line, no trace.
       const run = await runCli(['migrate'], { DATABASE_URL: url }, 60_000);
       expect(run.code).toBe(1);
       const lines = run.stderr.split('\n').filter((l) => l !== '');
       expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/^database: /);
-      expect(lines[1]).toMatch(/^driftwatch migrate: migration \d+_\w+ failed: .*already exists \(LOG_LEVEL=debug shows the details\)$/);
-      await sql(url, 'delete from _prisma_migrations');
+      expect(lines[1]).toMatch(/^driftwatch migrate: migration failed: migrate found failed migrations in the target database.* \(LOG_LEVEL=debug shows the details\)$/);
       const debug = await runCli(['migrate'], { DATABASE_URL: url, LOG_LEVEL: 'debug' }, 60_000);
-      expect(debug.stderr).toMatch(/ DEBUG migration: .*apply_migration/);
+      expect(debug.stderr).toMatch(/ DEBUG migration: The `29990101000000_broken` migration started at .* failed/);
     } finally {
-      await sql(serverUrl, `drop database if exists ${name} with (force)`);
+      await dropDatabase(serverUrl, name);
     }
   });
 });

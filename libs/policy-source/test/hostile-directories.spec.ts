@@ -112,6 +112,7 @@ describe('loadDeclaredPolicies: is this declared set acceptable', () => {
     const path = await dir('escapes', { 'a.yaml': POLICY.replace('name: deny', 'name: "\\e[2J\\e[31mred\\a"') });
     const error = (await loadDeclaredPolicies(path).catch((e: unknown) => e)) as Error;
     expect(error.message).toContain('name "\\x1b[2J\\x1b[31mred\\x07"');
+    // eslint-disable-next-line no-control-regex -- the point of the test
     expect(error.message).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
