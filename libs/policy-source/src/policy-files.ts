@@ -1,6 +1,7 @@
 import { constants, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { printable } from '@driftwatch/common';
 import { PolicyInputError } from './policy-input-error.js';
 
 /** A manifest text and the path it was read from (the name problems are reported under). */
@@ -54,7 +55,7 @@ export async function readPolicyFiles(path: string, limits: PolicyFileLimits = {
   const skipped: SkippedPath[] = [];
   const files = await listFiles(path, MANIFEST_EXTENSIONS, 'policy manifests', skipped);
   if (files.length > bounds.maxFiles) {
-    throw new PolicyInputError(`${path} holds ${files.length} manifest files, more than the limit of ${bounds.maxFiles}`);
+    throw new PolicyInputError(`${printable(path)} holds ${files.length} manifest files, more than the limit of ${bounds.maxFiles}`);
   }
   const sources: PolicySource[] = [];
   let total = 0;
@@ -62,7 +63,7 @@ export async function readPolicyFiles(path: string, limits: PolicyFileLimits = {
     const text = await readText(name, bounds.maxFileBytes);
     total += Buffer.byteLength(text);
     if (total > bounds.maxTotalBytes) {
-      throw new PolicyInputError(`the manifests under ${path} are larger than the limit of ${bytes(bounds.maxTotalBytes)} together`);
+      throw new PolicyInputError(`the manifests under ${printable(path)} are larger than the limit of ${bytes(bounds.maxTotalBytes)} together`);
     }
     sources.push({ name, text });
   }
@@ -84,15 +85,15 @@ export async function readPolicySources(path: string, limits: PolicyFileLimits =
  */
 export async function listFiles(path: string, extensions: readonly string[], what: string, skipped: SkippedPath[] = []): Promise<string[]> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-    throw new PolicyInputError(`cannot read ${path}: ${reason(error)}`);
+    throw new PolicyInputError(`cannot read ${printable(path)}: ${reason(error)}`);
   });
   if (!info.isDirectory()) {
-    if (!info.isFile()) throw new PolicyInputError(`cannot read ${path}: not a regular file or directory`);
+    if (!info.isFile()) throw new PolicyInputError(`cannot read ${printable(path)}: not a regular file or directory`);
     return [path];
   }
   const found: string[] = [];
   await walk(path, info, extensions, { found, skipped, seen: new Map(), files: new Map() });
-  if (found.length === 0) throw new PolicyInputError(`no ${what} (${extensions.join(', ')}) under ${path}`);
+  if (found.length === 0) throw new PolicyInputError(`no ${what} (${extensions.join(', ')}) under ${printable(path)}`);
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -115,7 +116,7 @@ async function walk(directory: string, info: Stats, extensions: readonly string[
   }
   state.seen.set(identity(info), directory);
   const entries = await readdir(directory, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
-    throw new PolicyInputError(`cannot read ${directory}: ${reason(error)}`);
+    throw new PolicyInputError(`cannot read ${printable(directory)}: ${reason(error)}`);
   });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
@@ -125,7 +126,7 @@ async function walk(directory: string, info: Stats, extensions: readonly string[
       const target = await stat(full).catch((error: NodeJS.ErrnoException) => error);
       if (target instanceof Error) {
         if (target.code === 'ELOOP') state.skipped.push({ path: full, reason: 'symbolic link loop' });
-        else if (matches) throw new PolicyInputError(`cannot read ${full}: ${reason(target)}`);
+        else if (matches) throw new PolicyInputError(`cannot read ${printable(full)}: ${reason(target)}`);
         continue;
       }
       if (target.isDirectory()) {
@@ -157,13 +158,13 @@ function addFile(path: string, info: Stats, state: WalkState): void {
 /** Reads a regular file of at most `limit` bytes; never blocks on a FIFO that replaced it meanwhile. */
 async function readText(file: string, limit: number): Promise<string> {
   const fail = (error: NodeJS.ErrnoException): never => {
-    throw new PolicyInputError(`cannot read ${file}: ${reason(error)}`);
+    throw new PolicyInputError(`cannot read ${printable(file)}: ${reason(error)}`);
   };
   const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(fail);
   try {
     const info = await handle.stat().catch(fail);
-    if (!info.isFile()) throw new PolicyInputError(`cannot read ${file}: not a regular file`);
-    if (info.size > limit) throw new PolicyInputError(`${file} is larger than the limit of ${bytes(limit)} (${info.size} bytes)`);
+    if (!info.isFile()) throw new PolicyInputError(`cannot read ${printable(file)}: not a regular file`);
+    if (info.size > limit) throw new PolicyInputError(`${printable(file)} is larger than the limit of ${bytes(limit)} (${info.size} bytes)`);
     // Sized by what stat said, read to the end: a file that grows meanwhile is still held to the limit.
     const chunks: Buffer[] = [];
     let length = 0;
@@ -173,7 +174,7 @@ async function readText(file: string, limit: number): Promise<string> {
       if (bytesRead === 0) break;
       chunks.push(buffer.subarray(0, bytesRead));
       length += bytesRead;
-      if (length > limit) throw new PolicyInputError(`${file} is larger than the limit of ${bytes(limit)}`);
+      if (length > limit) throw new PolicyInputError(`${printable(file)} is larger than the limit of ${bytes(limit)}`);
     }
     return Buffer.concat(chunks, length).toString('utf8');
   } finally {
