@@ -59,7 +59,7 @@ const CASES: Readonly<Record<ProblemCode, Case>> = {
     path: 'status.podIP',
   },
   duplicate_object: { yaml: `${policy('  podSelector: {}')}\n---\n${policy('  podSelector: {}')}`, path: '', document: 2 },
-  too_deep: { yaml: nestedLists(17), path: 'items[0]'.repeat(1) + '.items[0]'.repeat(15) },
+  too_deep: { yaml: nestedLists(17), path: 'items[0]' + '.items[0]'.repeat(15) },
 };
 
 const GOOD = `apiVersion: networking.k8s.io/v1

@@ -72,6 +72,17 @@ export function acceptDeclaredSet(path: string, loaded: LoadResult, options: Pic
   if (loaded.problems.length > LISTED) logger.warn(`policy problem: … and ${loaded.problems.length - LISTED} more (driftwatch validate lists them all)`);
 }
 
+/**
+ * Whether the declared set at `path` is acceptable, without compiling it or reading its commit: what serve and
+ * collect check before they open a database, so that bad policies fail fast (exit 2).
+ *
+ * @throws PolicyInputError or InvalidPoliciesError, as {@link loadDeclaredPolicies} would.
+ */
+export async function checkDeclaredPolicies(path: string, options: Omit<LoadDeclaredOptions, 'revision'> = {}): Promise<void> {
+  const { sources } = await readPolicyFiles(path, options.limits);
+  acceptDeclaredSet(path, loadManifests(sources), { ...options, logger: silentLogger });
+}
+
 /** Problems reading a commit are logged once per process and message, not on every reload. */
 const gitProblemsLogged = new Set<string>();
 

@@ -17,6 +17,7 @@ export {
 } from './policy-files.js';
 export {
   acceptDeclaredSet,
+  checkDeclaredPolicies,
   InvalidPoliciesError,
   loadDeclaredPolicies,
   type DeclaredPolicies,

@@ -1,6 +1,6 @@
 import { isHostPort } from '@driftwatch/config';
 import { FlowStore } from '@driftwatch/persistence';
-import { PolicyInputError } from '@driftwatch/policy-source';
+import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type SourceSpec } from '@driftwatch/collector';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
@@ -69,6 +69,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (values['server-tls-client-ca'] && !values['server-tls-cert']) throw new CliError('--server-tls-client-ca needs --server-tls-cert and --server-tls-key', 2);
   const serverTlsOptions = serverTls(values['server-tls-cert'], values['server-tls-key'], values['server-tls-client-ca']);
 
+  await checkDeclaredPolicies(policies); // bad policies fail fast, before a database is opened
   const started = performance.now();
   const logger = appLogger(config, io);
   const database = await openDatabase(io, config, logger);

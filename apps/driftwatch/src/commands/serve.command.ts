@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { FlowStore } from '@driftwatch/persistence';
-import { loadDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
+import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
@@ -48,8 +48,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const policies = await policyDirOrExit(config);
   const logger = appLogger(config, io);
   const specs = configuredSources(config);
-  // With no source the policies are not used yet, but a set with problems is still refused at start, not later.
-  if (specs.length === 0) await loadDeclaredPolicies(policies, { logger });
+  // A set with problems is refused before a database is touched (also when no source uses the policies yet).
+  await checkDeclaredPolicies(policies);
   const database = await openDatabase(io, config, logger);
   try {
     const applied = await migrateOrExit(database.url, logger);
