@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { printable } from '@driftwatch/common';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, type CliIo } from './cli.js';
 import { commands } from './commands/index.js';
@@ -8,6 +9,26 @@ const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
 };
+
+/**
+ * A reader that closed stdout early (`driftwatch evaluate … | head`) ends the command quietly with status 0, as
+ * a filter that has nothing left to say; any other write error on stdout ends it with one line and status 1.
+ */
+function endQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    process.stderr.write(`driftwatch: cannot write to stdout: ${error.code ?? error.message}\n`);
+    process.exit(1);
+  });
+}
+
+/** Each line of a message escaped for the terminal (messages quote paths, names and values from input). */
+function safe(message: string): string {
+  return message
+    .split('\n')
+    .map((line) => printable(line))
+    .join('\n');
+}
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -27,6 +48,7 @@ function help(): string {
 /** Runs the CLI and resolves to the exit code. Errors the user can act on are printed as one line. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (io === processIo) endQuietlyWhenStdoutCloses();
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(help());
     return name === undefined ? 2 : 0;
@@ -37,7 +59,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
-    io.stderr(`driftwatch: unknown command ${JSON.stringify(name)}; run \`driftwatch --help\` for the list\n`);
+    io.stderr(`driftwatch: unknown command ${printable(JSON.stringify(name))}; run \`driftwatch --help\` for the list\n`);
     return 2;
   }
   const command = await entry.load();
@@ -49,12 +71,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof CliError || error instanceof PolicyInputError) {
-      io.stderr(`driftwatch ${name}: ${error.message}\n`);
+      io.stderr(`driftwatch ${name}: ${safe(error.message)}\n`);
       return error.exitCode;
     }
     // Not a failure we foresaw: still one line first, then where it happened, for the bug report.
     const e = error instanceof Error ? error : new Error(String(error));
-    io.stderr(`driftwatch ${name}: unexpected error: ${e.message}\n${e.stack?.split('\n').slice(1).join('\n') ?? ''}\n`);
+    io.stderr(`driftwatch ${name}: unexpected error: ${safe(e.message)}\n${safe(e.stack?.split('\n').slice(1).join('\n') ?? '')}\n`);
     return 1;
   }
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowStore } from '@driftwatch/persistence';
 import { FakeHubbleRelay, parseHubbleJsonLines, unusedPort } from '@driftwatch/testing';
@@ -90,7 +91,8 @@ describe('driftwatch collect', () => {
     const run = await runCli(['collect', '--hubble', relay.address, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
     expect(run.code).toBe(0);
     expect(lastJson(run.stdout)).toMatchObject({ flows: 16, allowed: 7, denied: 2, unexpected: 3, skipped: 4, lost: 0 });
-    expect(run.stderr).toMatch(/policies: revision \d+ from .*examples\/shop\/policies \(7 policies, git [0-9a-f]{40}/);
+    // One Logger for the collector: time and level on every line.
+    expect(run.stderr).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z LOG {3}policies: revision \d+ from .*examples\/shop\/policies \(7 policies, git [0-9a-f]{40}\)$/m);
     const records = (await store.flowRecords.list(10_000)).filter((r) => r.source === 'hubble' && r.srcNamespace === 'shop');
     const unexpected = records.filter((r) => r.label === 'unexpected');
     expect(unexpected.reduce((n, r) => n + r.flowCount, 0)).toBe(3);
@@ -111,10 +113,35 @@ describe('driftwatch collect', () => {
     const port = await unusedPort();
     const run = await runCli(['collect', '--hubble', `127.0.0.1:${port}`, '--policies', policies, '--until-idle', '2'], { DATABASE_URL: databaseUrl }, 30_000);
     expect(run.code).toBe(1); // never reached: see collect-sources.e2e.spec.ts
-    expect(run.stderr.split('\n').filter((l) => l.includes('cannot reach'))).toEqual([
+    expect(run.stderr.split('\n').filter((l) => l.includes('cannot reach')).map((l) => l.replace(/^\S+Z \w+ +/, ''))).toEqual([
       `hubble:127.0.0.1:${port}: cannot reach Hubble at 127.0.0.1:${port} (connection refused); reconnecting with backoff`,
     ]);
     expect(lastJson(run.stdout)).toMatchObject({ flows: 0 });
+  });
+
+  it('honours LOG_LEVEL for the collector\'s lines', async () => {
+    const port = await unusedPort();
+    const run = await runCli(['collect', '--hubble', `127.0.0.1:${port}`, '--policies', policies, '--until-idle', '1'], { DATABASE_URL: databaseUrl, LOG_LEVEL: 'error' }, 30_000);
+    expect(run.stderr).not.toMatch(/policies: revision/);
+    expect(run.stderr).not.toMatch(/ LOG {3}/);
+    expect(lastJson(run.stdout)).toMatchObject({ flows: 0 });
+  });
+
+  it('refuses to start on declared policies with a problem (exit 2), before recording a revision', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftwatch-collect-broken-'));
+    try {
+      cpSync(policies, dir, { recursive: true });
+      writeFileSync(join(dir, '90-bad.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: shop}\nspec: {}\n');
+      const run = await runCli(['collect', '--hubble', relay.address, '--policies', dir, '--until-idle', '1'], { DATABASE_URL: databaseUrl }, 30_000);
+      expect(run.code).toBe(2);
+      expect(run.stderr.split('\n').filter((l) => l.startsWith('driftwatch collect:'))).toEqual([
+        `driftwatch collect: the declared policies under ${dir} have a problem: ${join(dir, '90-bad.yaml')}:1:spec.podSelector: is required; use {} to select every pod of the namespace`,
+      ]);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).not.toMatch(/policies: revision/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -45,7 +45,7 @@ describe('driftwatch serve with flow sources from the environment', () => {
   it('runs the ingest server into Postgres and reloads the policies on SIGHUP', async () => {
     cpSync(join(shop, 'policies'), policyDir, { recursive: true });
     const port = await unusedPort();
-    const server = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', INGEST_LISTEN: `127.0.0.1:${port}`, POLICY_DIR: policyDir, FLOW_WINDOW_SECONDS: '0' });
+    const server = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'log', INGEST_LISTEN: `127.0.0.1:${port}`, POLICY_DIR: policyDir, FLOW_WINDOW_SECONDS: '0' });
     const store = await FlowStore.open(databaseUrl);
     try {
       expect(server.output()).toContain(`flow sources: ingest 127.0.0.1:${port}`);
@@ -63,7 +63,14 @@ describe('driftwatch serve with flow sources from the environment', () => {
         'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: frontend-to-database, namespace: shop }\nspec:\n  podSelector: { matchLabels: { app: frontend } }\n  policyTypes: [Egress]\n  egress: [{ to: [{ podSelector: { matchLabels: { app: database } } }], ports: [{ port: 5432 }] }]\n',
       );
       server.signal('SIGHUP');
-      await until('the reload', async () => (/policies: now revision \d+ \(8 policies\)/.test(server.output()) ? true : undefined));
+      const reloaded = await until('the reload', async () => /policies: now revision (\d+) \(8 policies\)/.exec(server.output()) ?? undefined);
+
+      // A reload with errors keeps the running revision and says why.
+      writeFileSync(join(policyDir, '80-broken.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: broken, namespace: shop }\nspec: {}\n');
+      server.signal('SIGHUP');
+      await until('the refused reload', async () => (/policy problem: .*80-broken\.yaml:1:spec\.podSelector: is required/.test(server.output()) ? true : undefined));
+      expect(server.output()).toMatch(new RegExp(` ERROR policies: reload refused, keeping revision ${reloaded[1]}: 1 problem\\(s\\) in `));
+      expect(server.output().match(/policies: now revision/g)).toHaveLength(1);
     } finally {
       await store.close();
       expect(await server.stop()).toBe(0);

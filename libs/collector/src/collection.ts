@@ -1,6 +1,7 @@
+import { formatFinding } from '@driftwatch/policy-engine';
 import type { Logger } from '@driftwatch/common';
 import type { FlowStore } from '@driftwatch/persistence';
-import { loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
+import { InvalidPoliciesError, loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
 import { FlowPipeline } from './pipeline/flow-pipeline.js';
 import { FelixCollectorServer } from './sources/felix-collector.server.js';
 import { quietGrpcLogs, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
@@ -42,15 +43,18 @@ export interface CollectionOptions {
   /** Let those servers run without client certificates or a token on an address other than loopback. */
   readonly serverAllowPlaintext?: boolean;
   readonly windowSeconds: number;
-  /** Where progress and problems go, one line each (no trailing newline). */
-  readonly log: (line: string) => void;
+  /** Where progress and problems go (the app builds it from LOG_LEVEL). */
+  readonly logger: Logger;
 }
 
 /** A running collection: sources feeding one pipeline, with the declared policies as its active revision. */
 export interface Collection {
   readonly pipeline: FlowPipeline;
   readonly sources: readonly FlowSource[];
-  /** Reloads the declared policies (SIGHUP): a new revision when they changed. */
+  /**
+   * Reloads the declared policies (SIGHUP): a new revision when they changed. A set that cannot be read or has
+   * problems is logged and the running revision stays; never rejects.
+   */
   reload(): Promise<void>;
   /** Stops the sources, then writes what is still in memory. */
   stop(): Promise<void>;
@@ -70,8 +74,7 @@ async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Pro
 }
 
 function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
-  const line = (message: string) => options.log(message);
-  const logger: Logger = { error: line, warn: line, log: line, debug: () => undefined };
+  const logger = options.logger;
   const client = { address: spec.address, logger, ...(options.tls ? { tls: options.tls } : {}) };
   const server = {
     listen: spec.address,
@@ -94,12 +97,14 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
 
 /**
  * Loads the declared policies as a revision (recorded in the database, with its Git commit), then starts every
- * source into one pipeline, resuming each where the database says it stopped.
+ * source into one pipeline, resuming each where the database says it stopped. A declared set with problems is
+ * refused before anything starts (InvalidPoliciesError).
  */
 export async function startCollection(options: CollectionOptions): Promise<Collection> {
-  const { log, store } = options;
+  const { logger, store } = options;
+  const log = (line: string) => logger.log(line);
   quietGrpcLogs();
-  const declared = await loadDeclaredPolicies(options.policies, log);
+  const declared = await loadDeclaredPolicies(options.policies, { logger });
   const revisionId = await recordRevision(store, declared);
   log(`policies: revision ${revisionId} from ${declared.path} (${declared.loaded.policies.length} policies${declared.gitCommit ? `, git ${declared.gitCommit}` : ''})`);
   await store.flowRecords.ensurePartitions();
@@ -128,22 +133,35 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
     if (spec.kind === 'hubble' || spec.kind === 'goldmane') log(`${source.id}: started`);
   }
   let current = declared.contentHash;
+  let currentId = revisionId;
   // Daily partitions are made a week ahead at start; a long-running collector keeps that lead every 6 hours.
   const partitions = setInterval(() => {
-    store.flowRecords.ensurePartitions().catch((error: Error) => log(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}`));
+    store.flowRecords.ensurePartitions().catch((error: Error) => logger.warn(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}`));
   }, 6 * 3600 * 1000);
   partitions.unref();
   return {
     pipeline,
     sources,
     async reload() {
-      const next = await loadDeclaredPolicies(options.policies, log);
+      let next: DeclaredPolicies;
+      try {
+        next = await loadDeclaredPolicies(options.policies, { logger });
+      } catch (error) {
+        if (error instanceof InvalidPoliciesError) {
+          logger.error(`policies: reload refused, keeping revision ${currentId}: ${error.problems.length} problem(s) in ${error.path}`);
+          for (const problem of error.problems.slice(0, 20)) logger.error(`policy problem: ${formatFinding(problem)}`);
+        } else {
+          logger.error(`policies: reload failed, keeping revision ${currentId}: ${(error as Error).message}`);
+        }
+        return;
+      }
       if (next.contentHash === current) {
         log('policies: unchanged');
         return;
       }
       const id = await recordRevision(store, next);
       current = next.contentHash;
+      currentId = id;
       pipeline.setRevision({ snapshot: next.snapshot, id });
       log(`policies: now revision ${id} (${next.loaded.policies.length} policies)`);
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, redactUrl } from './config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -64,5 +64,22 @@ describe('loadConfig', () => {
     const [line] = problemsOf({ DATABASE_URL: 'mysql://admin:s3cret@db/x' });
     expect(line).toContain('admin:***@');
     expect(line).not.toContain('s3cret');
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['postgres://user:a/b:Secret@host/db', 'postgres://user:***@host/db'],
+    ['postgres://u:p@ss@db:5432/x?sslmode=require', 'postgres://u:***@db:5432/x?sslmode=require'],
+    ['postgresql://postgres@127.0.0.1:5432/postgres', 'postgresql://postgres@127.0.0.1:5432/postgres'],
+    ['postgres://db/x', 'postgres://db/x'],
+    ['postgres://a/b@h', 'postgres://***:***@h'],
+  ])('hides the whole password of %s', (url, shown) => {
+    expect(redactUrl(url)).toBe(shown);
+  });
+
+  it('never prints a password holding "/" in a configuration error', () => {
+    const [line] = problemsOf({ DATABASE_URL: 'postgres://user:a/b:Secret@host/db' });
+    expect(line).toBe('DATABASE_URL: must be a postgres:// or postgresql:// URL with a host (got "postgres://user:***@host/db")');
   });
 });

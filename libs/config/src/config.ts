@@ -117,7 +117,26 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
 export function redact(name: string, value: string): string {
   if (name.endsWith('_TOKEN')) return '***';
   if (!name.endsWith('_URL')) return value;
-  return value.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+  return redactUrl(value);
+}
+
+/**
+ * A URL with its password replaced by `***`, for showing. The user information ends at the **last** `@` before
+ * the host, so a password holding `/`, `:`, `?`, `#` or `@` is hidden whole even when the URL does not parse
+ * (`postgres://user:a/b:Secret@host/db`); a URL without `@` has no password to hide. When in doubt, more is hidden,
+ * never less.
+ */
+export function redactUrl(value: string): string {
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.exec(value);
+  const start = scheme ? scheme[0].length : 0;
+  const at = value.lastIndexOf('@');
+  if (at < start) return value;
+  const userInfo = value.slice(start, at);
+  const colon = userInfo.indexOf(':');
+  const user = colon === -1 ? userInfo : userInfo.slice(0, colon);
+  // A "user" that holds a path or query separator means the split is unsure: hide it as well.
+  const shownUser = /[/?#]/.test(user) ? '***' : user;
+  return `${value.slice(0, start)}${shownUser}${colon === -1 && shownUser === user ? '' : ':***'}@${value.slice(at + 1)}`;
 }
 
 /**

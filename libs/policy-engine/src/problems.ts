@@ -22,7 +22,8 @@ export type ProblemCode =
   | 'empty_peer'
   | 'multiple_peer_types'
   | 'invalid_ip'
-  | 'duplicate_object';
+  | 'duplicate_object'
+  | 'too_deep';
 
 /** Something worth knowing about an input that was still accepted (or deliberately ignored). */
 export type NoteCode = 'skipped_kind' | 'unsupported_api_version' | 'namespace_defaulted' | 'non_canonical_cidr';

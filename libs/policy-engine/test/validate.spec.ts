@@ -12,6 +12,13 @@ const ingressPort = (port: string) => policy(`  podSelector: {}\n  ingress:\n   
 const ingressPeer = (peer: string) => policy(`  podSelector: {}\n  ingress:\n    - from:\n        - ${peer}`);
 const selector = (expression: string) => policy(`  podSelector:\n    matchExpressions:\n      - ${expression}`);
 
+/** `depth` Lists, each the only item of the one around it, holding one Namespace. */
+function nestedLists(depth: number): string {
+  let object = '{apiVersion: v1, kind: Namespace, metadata: {name: deep}}';
+  for (let i = 0; i < depth; i += 1) object = `{apiVersion: v1, kind: List, items: [${object}]}`;
+  return object;
+}
+
 interface Case {
   readonly yaml: string;
   readonly path: string;
@@ -52,6 +59,7 @@ const CASES: Readonly<Record<ProblemCode, Case>> = {
     path: 'status.podIP',
   },
   duplicate_object: { yaml: `${policy('  podSelector: {}')}\n---\n${policy('  podSelector: {}')}`, path: '', document: 2 },
+  too_deep: { yaml: nestedLists(17), path: 'items[0]' + '.items[0]'.repeat(15) },
 };
 
 const GOOD = `apiVersion: networking.k8s.io/v1

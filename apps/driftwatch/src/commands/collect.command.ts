@@ -1,9 +1,9 @@
 import { isHostPort } from '@driftwatch/config';
-import { applyMigrations, FlowStore } from '@driftwatch/persistence';
-import { PolicyInputError } from '@driftwatch/policy-source';
+import { FlowStore } from '@driftwatch/persistence';
+import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
 import { clientTls, serverTls, SourceSetupError, startCollection, type SourceSpec } from '@driftwatch/collector';
-import { configOrExit, openDatabase } from '../database.js';
+import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
@@ -15,6 +15,7 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
 
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
+Declared policies with any problem (see driftwatch validate) stop the command with exit 2 before it collects.
   --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow
   --goldmane        client of Calico Goldmane: goldmane.Flows/Stream, resuming with start_time_gte
   --felix-listen    serve goldmane.FlowCollector/Connect for Felix to push to (plaintext, e.g. the local reporter)
@@ -29,7 +30,7 @@ the declared policies (--policies, a file or directory; recorded as a policy rev
   --server-allow-plaintext
                     let those servers accept anyone on an address other than loopback, without a client CA or
                     token (or SOURCE_SERVER_ALLOW_PLAINTEXT=true); without it such a server refuses to start
-SIGHUP reloads the policies; SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
+SIGHUP reloads the policies (a set with problems is refused; the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}. Exits 1 when a source was
 never reached (a Hubble or Goldmane that never answered), saying so in the last line.`;
 
@@ -76,18 +77,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (values['server-tls-client-ca'] && !values['server-tls-cert']) throw new CliError('--server-tls-client-ca needs --server-tls-cert and --server-tls-key', 2);
   const serverTlsOptions = serverTls(values['server-tls-cert'], values['server-tls-key'], values['server-tls-client-ca']);
 
+  await checkDeclaredPolicies(policies); // bad policies fail fast, before a database is opened
   const started = performance.now();
-  const database = await openDatabase(io, config);
+  const logger = appLogger(config, io);
+  const database = await openDatabase(io, config, logger);
   let store: FlowStore | undefined;
   try {
-    await applyMigrations(database.url).catch((error: Error) => {
-      throw new CliError(`migration failed: ${error.message}`);
-    });
+    await migrateOrExit(database.url, logger);
     store = await FlowStore.open(database.url);
     const serverToken = values['server-token'] ?? config.SOURCE_SERVER_TOKEN;
     const serverAllowPlaintext = values['server-allow-plaintext'] === true || config.SOURCE_SERVER_ALLOW_PLAINTEXT;
     const collection = await startCollection({
-      store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
+      store, policies, sources, windowSeconds, logger, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
       ...(serverToken ? { serverToken } : {}), serverAllowPlaintext,
     }).catch((error: Error) => {
       if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
@@ -105,7 +106,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         process.off('SIGHUP', reload);
         resolve();
       };
-      const reload = () => void collection.reload().catch((error: Error) => io.stderr(`policies: reload failed, keeping the current revision: ${error.message}\n`));
+      const reload = () => void collection.reload();
       const timer = setInterval(() => {
         const seen = summary.flows + summary.malformed + summary.lost;
         if (seen !== lastFlows) {

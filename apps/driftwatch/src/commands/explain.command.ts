@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { printable } from '@driftwatch/common';
 import {
   compileRevision,
   explainDecision,
@@ -9,7 +10,7 @@ import {
   type Protocol,
 } from '@driftwatch/policy-engine';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
-import { readPolicySources } from '@driftwatch/policy-source';
+import { readPolicyFiles } from '@driftwatch/policy-source';
 
 export const usage = `usage: driftwatch explain --policies <path> --from <ns/pod|ip> --to <ns/pod|ip> --port <n|name> [--protocol TCP] [--json]
 
@@ -21,7 +22,13 @@ destination's ingress), the policies that isolate each side and the rule that ad
   --from/--to namespace/name of a Pod or workload in --policies, or an IP address (a Pod's IP, or an external peer)
   --port      a port number, or a named port of the destination pod
   --protocol  TCP (default), UDP or SCTP
-  --json      print {decision, explanation} as JSON instead of text`;
+  --json      print {notes, decision, explanation} as JSON instead of text
+
+An IP that no Pod in --policies carries (status.podIP) is an external peer: only ipBlock rules match it, even if
+the real cluster runs a pod with that address. The answer then starts with a note saying so.
+
+Exit status: 0 when it answered (whether the connection is allowed or denied), 2 for bad input (a flag, a path
+that cannot be read, an endpoint or named port that is not in --policies), 1 for any other failure.`;
 
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
@@ -46,11 +53,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const protocol = PROTOCOLS.find((p) => p === values.protocol.toUpperCase());
   if (!protocol) throw new CliError(`--protocol must be TCP, UDP or SCTP, got ${JSON.stringify(values.protocol)}`, 2);
 
-  const loaded = loadManifests(await readPolicySources(policiesPath));
+  const { sources, skipped } = await readPolicyFiles(policiesPath);
+  for (const entry of skipped) io.stderr(`skipped ${printable(entry.path)}: ${printable(entry.reason)}\n`);
+  const loaded = loadManifests(sources);
   if (loaded.problems.length > 0) {
     io.stderr(
-      `warning: ${loaded.problems.length} problem(s) in ${policiesPath}; the objects with problems are left out ` +
-        `(see driftwatch validate --policies ${policiesPath})\n`,
+      `warning: ${loaded.problems.length} problem(s) in ${printable(policiesPath)}; the objects with problems are left out ` +
+        `(see driftwatch validate --policies ${printable(policiesPath)})\n`,
     );
   }
   const snapshot = compileRevision(loaded);
@@ -58,12 +67,22 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const destination = resolveEndpoint(snapshot, to, '--to', policiesPath);
   const port = resolvePort(portText, destination, protocol, to);
   const decision = snapshot.evaluate(source, destination, port, protocol);
+  const notes = [
+    ...(source.kind === 'external' ? [externalNote('--from', from, policiesPath)] : []),
+    ...(destination.kind === 'external' ? [externalNote('--to', to, policiesPath)] : []),
+  ];
   if (values.json) {
-    io.stdout(`${JSON.stringify({ decision, explanation: explainDecision(decision) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ notes, decision, explanation: explainDecision(decision) }, null, 2)}\n`);
   } else {
-    io.stdout(`${renderExplanation(decision, 'detailed')}\n\n${renderExplanation(decision)}\n`);
+    const lines = [...notes.map((note) => `note: ${note}`), ...(notes.length > 0 ? [''] : [])];
+    lines.push(renderExplanation(decision, 'detailed'), '', renderExplanation(decision));
+    io.stdout(`${lines.map((line) => printable(line, true)).join('\n')}\n`);
   }
   return 0;
+}
+
+function externalNote(flag: string, ip: string, policiesPath: string): string {
+  return `${flag} ${ip} matches no Pod in ${policiesPath}, so it is treated as an external peer (only ipBlock rules apply to it)`;
 }
 
 /** `namespace/name` of a Pod or workload in the revision, or an IP (a known Pod's IP, else an external peer). */

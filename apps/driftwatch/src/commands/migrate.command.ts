@@ -1,6 +1,6 @@
-import { applyMigrations, createMigration } from '@driftwatch/persistence';
+import { createMigration } from '@driftwatch/persistence';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
-import { openDatabase } from '../database.js';
+import { appLogger, configOrExit, migrateOrExit, migrationSummary, openDatabase } from '../database.js';
 
 export const usage = `usage: driftwatch migrate              apply pending migrations to the database
        driftwatch migrate create <name>  write a new migration from prisma/schema.prisma (review its SQL)
@@ -13,7 +13,9 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   if (extra.length > 0 || (action !== undefined && action !== 'create') || (action === 'create' && !name)) {
     throw new CliError(`unexpected arguments ${JSON.stringify(positionals.join(' '))}\n${usage}`, 2);
   }
-  const database = await openDatabase(io);
+  const config = configOrExit();
+  const logger = appLogger(config, io);
+  const database = await openDatabase(io, config, logger);
   try {
     if (action === 'create' && name) {
       const folder = await createMigration(database.url, name);
@@ -21,7 +23,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       return 0;
     }
     const started = performance.now();
-    const applied = await applyMigrations(database.url);
+    const applied = await migrateOrExit(database.url, logger);
     const ms = Math.round(performance.now() - started);
     io.stdout(
       applied.length === 0
@@ -31,7 +33,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`migration failed: ${(error as Error).message}`);
+    logger.debug(`migration: ${(error as Error).message}`);
+    throw new CliError(migrationSummary((error as Error).message));
   } finally {
     await database.close();
   }

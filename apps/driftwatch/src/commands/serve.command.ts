@@ -1,10 +1,11 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
-import { applyMigrations, FlowStore } from '@driftwatch/persistence';
-import { PolicyInputError } from '@driftwatch/policy-source';
+import { FlowStore } from '@driftwatch/persistence';
+import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { clientTls, serverTls, SourceSetupError, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
-import { configOrExit, openDatabase } from '../database.js';
+import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
 
@@ -14,7 +15,9 @@ Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migr
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
 the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies).
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
-SIGHUP reloads the policies; SIGINT or SIGTERM stop cleanly.`;
+A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
+driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
+the running revision kept); SIGINT or SIGTERM stop cleanly.`;
 
 const examplePolicies = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop', 'policies');
 
@@ -28,17 +31,29 @@ export function configuredSources(config: Config): SourceSpec[] {
   return specs;
 }
 
+/** POLICY_DIR (or the example policies), which must exist: checked at start, before the database is chosen. */
+async function policyDirOrExit(config: Config): Promise<string> {
+  const path = config.POLICY_DIR ?? examplePolicies;
+  await stat(path).catch((error: NodeJS.ErrnoException) => {
+    const reason = error.code === 'ENOENT' ? 'no such file or directory' : error.code === 'EACCES' ? 'permission denied' : (error.code ?? error.message);
+    throw new CliError(`invalid configuration: POLICY_DIR: ${reason} (got ${JSON.stringify(path)})`, 2);
+  });
+  return path;
+}
+
 /** Resolves when the server has been stopped by a signal. */
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   parseCommandArgs(args, {});
   const config = configOrExit();
-  const database = await openDatabase(io, config);
+  const policies = await policyDirOrExit(config);
+  const logger = appLogger(config, io);
+  const specs = configuredSources(config);
+  // A set with problems is refused before a database is touched (also when no source uses the policies yet).
+  await checkDeclaredPolicies(policies);
+  const database = await openDatabase(io, config, logger);
   try {
-    const applied = await applyMigrations(database.url).catch((error: Error) => {
-      throw new CliError(`migration failed: ${error.message}`);
-    });
+    const applied = await migrateOrExit(database.url, logger);
     if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
-    const specs = configuredSources(config);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
     if (specs.length > 0) {
@@ -48,10 +63,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       collection = await startCollection({
         ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
         store,
-        policies: config.POLICY_DIR ?? examplePolicies,
+        policies,
         sources: specs,
         windowSeconds: config.FLOW_WINDOW_SECONDS,
-        log: (line) => io.stderr(`${line}\n`),
+        logger,
         ...(tls ? { tls } : {}),
         ...(config.SOURCE_SERVER_TOKEN ? { serverToken: config.SOURCE_SERVER_TOKEN } : {}),
         serverAllowPlaintext: config.SOURCE_SERVER_ALLOW_PLAINTEXT,
@@ -74,13 +89,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
-    io.stdout(`database: ${database.description}\n`);
     io.stdout(
       specs.length === 0
         ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'
         : `flow sources: ${specs.map((s) => `${s.kind} ${s.address}`).join(', ')}\n`,
     );
-    const reload = () => void collection?.reload().catch((error: Error) => io.stderr(`policies: reload failed, keeping the current revision: ${error.message}\n`));
+    const reload = () => void collection?.reload();
     process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -121,7 +121,7 @@ function run(binary: string, args: string[], user: RunAs | undefined): { ok: boo
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => undefined);
   const url = `postgresql://postgres@127.0.0.1:${options.port}/postgres`;
-  if (await answers(url)) {
+  if (await answers(url).catch(() => false)) {
     log(`an embedded PostgreSQL already answers on 127.0.0.1:${options.port}; using it`);
     return { url, dataDir: resolve(options.dataDir), stop: async () => undefined };
   }
@@ -163,7 +163,7 @@ async function waitUntilReady(child: ChildProcess, url: string, timeoutMs: numbe
   });
   for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
     if (exited !== undefined) throw new Error(`the embedded PostgreSQL exited with code ${exited}: ${lastLines(output())}`);
-    if (await answers(url, 1000)) return;
+    if (await answers(url, 1000).catch(() => false)) return; // "starting up" is an answer, not yet a ready server
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the embedded PostgreSQL did not accept connections within ${timeoutMs / 1000} s: ${lastLines(output())}`);

@@ -1,4 +1,6 @@
 import pg from 'pg';
+import { printable } from '@driftwatch/common';
+import { redactUrl } from '@driftwatch/config';
 
 /** One line explaining why a Postgres server did not answer, without the password. */
 export function describeConnectionError(error: unknown): string {
@@ -10,19 +12,45 @@ export function describeConnectionError(error: unknown): string {
       return 'host not found';
     case 'ETIMEDOUT':
       return 'timed out';
+    case 'EHOSTUNREACH':
+      return 'host unreachable';
+    case 'ENOENT':
+      return 'no such socket';
     case '28P01':
     case '28000':
-      return `authentication failed (${e.message ?? e.code})`;
+      return `authentication failed (${firstLine(e.message ?? e.code)})`;
+    case '3D000':
+      return `database missing (${firstLine(e.message ?? e.code)})`;
     default:
-      return e.message ?? String(error);
+      return firstLine(e.message ?? String(error));
   }
 }
 
-/** Where a URL points, for logs: `user@host:port/database`, never the password. */
+function firstLine(text: string): string {
+  return printable(text.split('\n', 1)[0] ?? text);
+}
+
+/**
+ * Where a URL points, for logs: `user@host:port/database`, never the password. The password is removed before
+ * the URL is parsed ({@link redactUrl}), so even a URL that does not parse, or whose unencoded password holds a
+ * `/`, shows nothing of it.
+ */
 export function describeUrl(url: string): string {
-  const u = new URL(url);
-  const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
-  return `${user}${u.hostname}:${u.port || '5432'}${u.pathname || '/'}`;
+  const safe = redactUrl(url);
+  if (!URL.canParse(safe)) return printable(safe.replace(/^[A-Za-z][A-Za-z0-9+.-]*:\/\//, ''));
+  const u = new URL(safe);
+  const user = u.username && u.username !== '***' ? `${decodeURIComponent(u.username)}@` : '';
+  return printable(`${user}${u.hostname}:${u.port || '5432'}${decodeURIComponent(u.pathname || '/')}`);
+}
+
+/** Errors that mean nothing answers at an address (so a fallback is allowed), as opposed to a server that refuses. */
+const NOTHING_ANSWERS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOENT', 'ETIMEDOUT']);
+
+/** True when `error` says that no server answered at all: refused, unreachable, no socket, or a timeout. */
+export function isNothingAnswers(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e.code !== undefined && NOTHING_ANSWERS.has(e.code)) return true;
+  return e.code === undefined && /timeout expired|timed out|connection timeout/i.test(e.message ?? '');
 }
 
 /** Replaces the database of a postgres URL. */
@@ -55,13 +83,19 @@ export async function queryOnce<T extends pg.QueryResultRow = pg.QueryResultRow>
   }
 }
 
-/** True when a server answers a trivial query at `url` within `timeoutMs`. */
+/**
+ * Whether a PostgreSQL server answers a trivial query at `url` within `timeoutMs`: true when it does, false when
+ * nothing answers ({@link isNothingAnswers}). Any other outcome (authentication refused, database missing, TLS
+ * refused, something that is not PostgreSQL) is rethrown: a server that answers "no" must never be mistaken for
+ * no server.
+ */
 export async function answers(url: string, timeoutMs = 1500): Promise<boolean> {
   try {
     await queryOnce(url, 'select 1', [], timeoutMs);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (isNothingAnswers(error)) return false;
+    throw error;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Namespace, NetworkPolicy, Origin, PodKind, PodTemplate } from '../
 import type { Note, Problem } from '../problems.js';
 import { decodeNamespace, decodePodTemplate } from './decode-inventory.js';
 import { decodeNetworkPolicy } from './decode-policy.js';
-import { parseSources, type ManifestSource, type ParsedDocument } from './parse-sources.js';
+import { parseSources, type ManifestSource, type ParseLimits, type ParsedDocument } from './parse-sources.js';
 import { child, get, isObject, ObjectReader } from './reader.js';
 
 /** What a set of manifests declares, ready for `compileRevision`, with everything that was rejected or skipped. */
@@ -27,6 +27,13 @@ const POD_KINDS: Readonly<Record<PodKind, readonly string[]>> = {
   CronJob: ['batch/v1', 'batch/v1beta1'],
 };
 
+/** Bounds on one load: documents read, and how deep `List` objects may nest (default 16). */
+export interface LoadLimits extends ParseLimits {
+  readonly maxListDepth?: number;
+}
+
+export const DEFAULT_MAX_LIST_DEPTH = 16;
+
 function isPodKind(kind: string): kind is PodKind {
   return Object.hasOwn(POD_KINDS, kind);
 }
@@ -38,6 +45,8 @@ class Collector {
   readonly problems: Problem[] = [];
   readonly notes: Note[] = [];
   private readonly seen = new Map<string, Origin>();
+
+  constructor(readonly maxListDepth: number) {}
 
   /** Keeps the object only when its reader found no problem, and only the first object of a kind and name. */
   commit<T extends { readonly origin?: Origin }>(reader: ObjectReader, key: (value: T) => string, value: T | undefined, into: T[]): void {
@@ -67,23 +76,32 @@ class Collector {
  * Parses and validates manifest texts (YAML, multi-document, or JSON; `List` kinds included) and keeps the
  * NetworkPolicies (networking.k8s.io/v1), Namespaces, Pods and workloads (Deployment, StatefulSet, DaemonSet,
  * ReplicaSet, Job, CronJob). Other kinds are skipped with a note. An object with any problem is dropped as a whole,
- * never half-applied; everything else still loads. Never throws on bad input.
+ * never half-applied; everything else still loads. Input beyond `limits` (too many documents, `List`s nested too
+ * deeply) becomes a problem. Never throws on bad input.
  */
-export function loadManifests(sources: readonly ManifestSource[]): LoadResult {
-  const { documents, problems } = parseSources(sources);
-  return loadDocuments(documents, problems);
+export function loadManifests(sources: readonly ManifestSource[], limits: LoadLimits = {}): LoadResult {
+  const { documents, problems } = parseSources(sources, limits);
+  return loadDocuments(documents, problems, limits);
 }
 
 /** The second half of `loadManifests`, for objects that are already parsed (the conformance runner's policies). */
-export function loadDocuments(documents: readonly ParsedDocument[], parseProblems: readonly Problem[] = []): LoadResult {
-  const out = new Collector();
+export function loadDocuments(documents: readonly ParsedDocument[], parseProblems: readonly Problem[] = [], limits: LoadLimits = {}): LoadResult {
+  const out = new Collector(limits.maxListDepth ?? DEFAULT_MAX_LIST_DEPTH);
   out.problems.push(...parseProblems);
-  for (const { file, document, value } of documents) decodeObject(out, value, file, document, '', undefined);
+  for (const { file, document, value } of documents) decodeObject(out, value, file, document, '', undefined, 0);
   const { policies, namespaces, pods, problems, notes } = out;
   return { policies, namespaces, pods, problems, notes };
 }
 
-function decodeObject(out: Collector, value: unknown, file: string, document: number, prefix: string, defaults: { kind: string; apiVersion: string } | undefined): void {
+function decodeObject(
+  out: Collector,
+  value: unknown,
+  file: string,
+  document: number,
+  prefix: string,
+  defaults: { kind: string; apiVersion: string } | undefined,
+  depth: number,
+): void {
   const reader = new ObjectReader(file, document, prefix);
   if (!isObject(value)) {
     reader.problem('', 'invalid_document', 'must be a Kubernetes object (a map with apiVersion, kind and metadata)');
@@ -99,9 +117,14 @@ function decodeObject(out: Collector, value: unknown, file: string, document: nu
     return;
   }
   if (kind === 'List' || (kind.endsWith('List') && Array.isArray(get(value, 'items')))) {
+    if (depth >= out.maxListDepth) {
+      reader.problem('', 'too_deep', `${kind} objects nest more than ${out.maxListDepth} deep; its items are not read`);
+      out.problems.push(...reader.problems);
+      return;
+    }
     const itemDefaults = kind === 'List' ? undefined : { kind: kind.slice(0, -'List'.length), apiVersion };
     reader.list(get(value, 'items'), 'items').forEach((item, i) => {
-      decodeObject(out, item, file, document, child(prefix, `items[${i}]`), itemDefaults);
+      decodeObject(out, item, file, document, child(prefix, `items[${i}]`), itemDefaults, depth + 1);
     });
     out.problems.push(...reader.problems);
     return;
