@@ -7,7 +7,7 @@ import {
 } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
-import { closedPort, Recorder } from './support/collector-kit.js';
+import { closedPort, Recorder, recorderLogger } from './support/collector-kit.js';
 
 const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
 let snapshot: PolicySnapshot;
@@ -55,7 +55,7 @@ async function storedTotals(since: Date) {
 }
 
 function startPipeline(flows: Recorder<Flow>, logs: Recorder<string>) {
-  return new FlowPipeline({ snapshot, id: null }, { store, windowMs: 10_000, onFlow: (flow) => flows.push(flow), log: logs.push });
+  return new FlowPipeline({ snapshot, id: null }, { store, windowMs: 10_000, onFlow: (flow) => flows.push(flow), logger: recorderLogger(logs) });
 }
 
 describe('Hubble GetFlows → pipeline → Postgres', () => {
@@ -180,7 +180,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
   it('retries an unreachable relay with backoff, logging it once, without crashing', async () => {
     const port = await closedPort();
     const logs = new Recorder<string>();
-    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { logger: recorderLogger(logs) });
     const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, log: logs.push, retryBaseMs: 20 });
     await source.start();
     const deadline = Date.now() + 10_000;
@@ -215,7 +215,7 @@ describe('Hubble over TLS', () => {
   it('is refused without a client certificate, says so once, and keeps retrying', async () => {
     const relay = await FakeHubbleRelay.start({ history: [], tls });
     const logs = new Recorder<string>();
-    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { logger: recorderLogger(logs) });
     const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, log: logs.push, retryBaseMs: 20 });
     await source.start();
     const deadline = Date.now() + 10_000;

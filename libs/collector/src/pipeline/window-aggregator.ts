@@ -1,6 +1,7 @@
 import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
 import { renderExplanation } from '@driftwatch/policy-engine';
+import { approxBytes } from './approx-bytes.js';
 
 interface OpenRecord {
   row: Omit<FlowRecordRow, 'flowCount' | 'firstSeen' | 'lastSeen' | 'issues'>;
@@ -9,7 +10,26 @@ interface OpenRecord {
   lastSeen: number;
   issues: Set<string>;
   evidence: number;
+  /** The source (collector id) whose flows these are. */
+  sourceId: string;
+  /** Estimated bytes held for this record. */
+  bytes: number;
 }
+
+/** What one flush takes out of the open windows. */
+export interface TakenWindows {
+  readonly records: FlowRecordRow[];
+  readonly evidence: EvidenceRow[];
+  /** The collector id of each record and evidence row (same index). */
+  readonly recordSources: string[];
+  readonly evidenceSources: string[];
+  /** Estimated bytes of what was taken. */
+  readonly bytes: number;
+}
+
+/** Fixed cost of one open record (its row object, dates, map entry), beyond its key. */
+const RECORD_BYTES = 400;
+
 
 /** The connection-key part of one side, as text (same fields as {@link side}, without allocating an object). */
 function sideKey(endpoint: FlowEndpoint): string {
@@ -37,6 +57,9 @@ function side(endpoint: FlowEndpoint): { namespace: string | null; workload: str
 export class WindowAggregator {
   private open = new Map<string, OpenRecord>();
   private evidence: EvidenceRow[] = [];
+  private evidenceSources: string[] = [];
+  private evidenceBytes = 0;
+  private heldBytes = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -47,13 +70,20 @@ export class WindowAggregator {
     return this.open.size;
   }
 
-  add(flow: Flow, verdict: Classification, revisionId: number | null): void {
+  /** Estimated bytes held: open records and the evidence gathered since the last take. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Adds one classified flow of source `sourceId`. Returns the bytes it added (for backpressure). */
+  add(sourceId: string, flow: Flow, classification: Classification, revisionId: number | null): number {
     const windowStart = this.windowMs > 0 ? flow.time - (flow.time % this.windowMs) : flow.time;
-    const label = verdict.label ?? null;
+    const label = classification.label ?? null;
     const key =
       this.windowMs === 0
         ? `${flow.id}\u0000${this.open.size}`
-        : `${windowStart}|${flow.source}|${flow.cluster ?? ''}|${sideKey(flow.src)}|${sideKey(flow.dst)}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${verdict.drift}|${revisionId}`;
+        : `${windowStart}|${sourceId}|${flow.source}|${flow.cluster ?? ''}|${sideKey(flow.src)}|${sideKey(flow.dst)}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${classification.drift}|${revisionId}`;
+    let added = 0;
     let record = this.open.get(key);
     if (!record) {
       const src = side(flow.src);
@@ -77,7 +107,7 @@ export class WindowAggregator {
           dropReason: flow.dropReason ?? null,
           event: flow.event,
           label,
-          driftKind: verdict.drift ?? null,
+          driftKind: classification.drift ?? null,
           policyRevisionId: revisionId,
           sampleFlowId: flow.id,
         },
@@ -86,13 +116,16 @@ export class WindowAggregator {
         lastSeen: flow.time,
         issues: new Set(),
         evidence: 0,
+        sourceId,
+        bytes: RECORD_BYTES + key.length,
       };
       this.open.set(key, record);
+      added += record.bytes;
     }
     record.flowCount += flow.count;
     if (flow.time < record.firstSeen) record.firstSeen = flow.time;
     if (flow.time > record.lastSeen) record.lastSeen = flow.time;
-    for (const issue of verdict.issues) record.issues.add(issue);
+    for (const issue of classification.issues) record.issues.add(issue);
     if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
       record.evidence += 1;
       const { row } = record;
@@ -102,40 +135,58 @@ export class WindowAggregator {
         source: flow.source,
         direction: flow.direction,
         label,
-        driftKind: verdict.drift ?? null,
+        driftKind: classification.drift ?? null,
         srcNamespace: row.srcNamespace,
         srcWorkload: row.srcWorkload,
         dstNamespace: row.dstNamespace,
         dstWorkload: row.dstWorkload,
         policyRevisionId: revisionId,
         body: flow.raw,
-        explanation: verdict.declared
-          ? { text: renderExplanation(verdict.declared), decision: verdict.declared, issues: verdict.issues }
-          : { text: `${label} by the observed verdict alone`, issues: verdict.issues },
+        explanation: classification.declared
+          ? { text: renderExplanation(classification.declared), decision: classification.declared, issues: classification.issues }
+          : { text: `${label} by the observed verdict alone`, issues: classification.issues },
       });
+      this.evidenceSources.push(sourceId);
+      const bytes = RECORD_BYTES + approxBytes(flow.raw);
+      this.evidenceBytes += bytes;
+      added += bytes;
     }
+    this.heldBytes += added;
+    return added;
   }
 
   /**
    * Takes the records of every window that ended at or before `closedBefore` (all of them when undefined),
    * with the evidence gathered so far.
    */
-  take(closedBefore?: number): { records: FlowRecordRow[]; evidence: EvidenceRow[] } {
+  take(closedBefore?: number): TakenWindows {
     const records: FlowRecordRow[] = [];
+    const recordSources: string[] = [];
+    let bytes = this.evidenceBytes;
     if (closedBefore === undefined) {
-      for (const record of this.open.values()) records.push(toRow(record));
+      for (const record of this.open.values()) {
+        records.push(toRow(record));
+        recordSources.push(record.sourceId);
+        bytes += record.bytes;
+      }
       this.open = new Map();
     } else {
       for (const [key, record] of this.open) {
         if (record.row.windowEnd.getTime() <= closedBefore) {
           records.push(toRow(record));
+          recordSources.push(record.sourceId);
+          bytes += record.bytes;
           this.open.delete(key);
         }
       }
     }
     const evidence = this.evidence;
+    const evidenceSources = this.evidenceSources;
     this.evidence = [];
-    return { records, evidence };
+    this.evidenceSources = [];
+    this.evidenceBytes = 0;
+    this.heldBytes -= bytes;
+    return { records, evidence, recordSources, evidenceSources, bytes };
   }
 
   /** The start of the oldest window still open, or undefined. */
