@@ -29,7 +29,10 @@ export interface FlowPipelineOptions {
   readonly maxPendingBytes?: number;
   /** Open records after which everything is flushed, closed or not (default 20,000). */
   readonly maxOpenRecords?: number;
-  /** How long `close` waits for an unavailable database before it gives up (default 10,000 ms). */
+  /**
+   * How long `close` waits for a database whose writes fail before it gives up (default 10,000 ms); a database
+   * that stops answering without failing is given 6 times as long. Writes that make progress are always awaited.
+   */
   readonly closeTimeoutMs?: number;
   /** Called for every flow after classification (the `evaluate` CLI prints from here). */
   readonly onFlow?: (flow: Flow, classification: Classification) => void;
@@ -279,8 +282,8 @@ export class FlowPipeline {
   }
 
   /**
-   * Flushes, stops the timer and waits for the writes, at most `closeTimeoutMs` when the database is
-   * unavailable: then logs one line saying what was not stored, and rejects. The store is the caller's to close.
+   * Flushes, stops the timer and waits for the writes; when they fail for `closeTimeoutMs` without progress (the
+   * database is down), logs one line saying what was not stored, and rejects. The store is the caller's to close.
    */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);

@@ -33,6 +33,8 @@ export class WriteQueue {
   private failing: string | undefined;
   private readonly backoff: Backoff;
   private readonly stop = new AbortController();
+  /** Batches written so far (progress, for `close`). */
+  private completed = 0;
 
   constructor(
     private readonly store: Pick<FlowStore, 'writeBatch'>,
@@ -73,23 +75,35 @@ export class WriteQueue {
   }
 
   /**
-   * Waits up to `timeoutMs` for the queue to empty. Past it, stops retrying, logs one line saying what was not
-   * stored, and rejects. Never waits longer than `timeoutMs` (plus a write already on the wire).
+   * Waits for the queue to empty while the database makes progress. When no batch could be written for
+   * `timeoutMs` because writes fail (the database is down), or for 6 × `timeoutMs` whatever the reason (a
+   * connection that hangs), stops retrying, logs one line saying what was not stored, and rejects.
    */
   async close(timeoutMs: number): Promise<void> {
-    if (!this.writing) return;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)));
-    const outcome = await Promise.race([this.idle().then(() => 'done' as const), expired]);
-    clearTimeout(timer);
-    if (outcome === 'done') return;
+    let done = false;
+    const idle = this.idle().then(() => (done = true));
+    let progress = this.completed;
+    let since = Date.now();
+    const step = Math.max(10, Math.min(250, timeoutMs / 4));
+    while (!done) {
+      await Promise.race([idle, delay(step)]);
+      if (done) return;
+      if (this.completed !== progress) {
+        progress = this.completed;
+        since = Date.now();
+        continue;
+      }
+      const stalled = Date.now() - since;
+      if ((this.failing !== undefined && stalled >= timeoutMs) || stalled >= timeoutMs * 6) break;
+    }
     this.stop.abort();
     const left = this.queue.splice(0);
     this.queuedBytes = 0;
     this.wake();
     const sum = (pick: (b: FlowBatch) => number) => left.reduce((n, q) => n + pick(q.batch), 0);
     const what = `${left.length} batch(es) not stored: ${sum((b) => b.records.length)} flow records, ${sum((b) => b.evidence.length)} evidence rows, ${sum((b) => b.events.length)} collector events, ${sum((b) => b.states.length)} source positions`;
-    const line = `gave up writing after ${Math.round(timeoutMs / 1000)} s (${this.failing ?? 'the database did not answer'}); ${what}`;
+    const stalled = Math.round((Date.now() - since) / 1000);
+    const line = `gave up writing after ${stalled} s without progress (${this.failing ?? 'the database did not answer'}); ${what}`;
     this.options.logger.error(line);
     throw new Error(`flows could not be written: ${line}`);
   }
@@ -111,6 +125,7 @@ export class WriteQueue {
       if (this.failing !== undefined) this.options.logger.log('database writes succeed again');
       this.failing = undefined;
       this.backoff.reset();
+      this.completed += 1;
       if (this.queue[0] === head) {
         this.queue.shift();
         this.queuedBytes -= head.bytes;
