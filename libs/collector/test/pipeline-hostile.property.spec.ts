@@ -52,13 +52,13 @@ describe('hostile flows through the pipeline into Postgres (property)', () => {
         pipeline.registerSource(source, 'hubble', 'relay');
         let ordinary = 0;
         for (const [i, item] of items.entries()) {
-          let flow = podFlow({ id: item === false ? `ok-${run}-${i}` : `h-${run}-${i}`, time: base + i, ns, raw: { flow: { uuid: `${run}-${i}`, backend: 'x' } } });
+          let flow = podFlow({ id: item === false ? `prop-ok-${run}-${i}` : `h-${run}-${i}`, time: base + i, ns, raw: { flow: { uuid: `${run}-${i}`, backend: 'x' } } });
           if (item === false) ordinary += 1;
           else for (const mutate of item) flow = mutate(flow);
           await pipeline.accept(source, { ok: true, kind: 'flow', flow });
         }
         await pipeline.close();
-        const stored = (await store.flowRecords.list(1_000_000)).filter((r) => r.sampleFlowId?.startsWith(`ok-${run}-`));
+        const stored = (await store.flowRecords.list(1_000_000)).filter((r) => r.sampleFlowId?.startsWith(`prop-ok-${run}-`));
         expect(stored.reduce((n, r) => n + r.flowCount, 0)).toBe(ordinary);
         // Not stuck: a later batch on the same store is written whole.
         const after = await store.writeBatch({ records: [], evidence: [], events: [{ collectorId: source, at: new Date(base), kind: 'connected', count: 0, details: {} }], states: [] });

@@ -31,13 +31,34 @@ export interface TakenWindows {
 const RECORD_BYTES = 400;
 
 
-/** The connection-key part of one side, as text (same fields as {@link side}, without allocating an object). */
-function sideKey(endpoint: FlowEndpoint): string {
+/**
+ * The key index of one window: nested maps from the source, each side's key fields and the port down to a map
+ * from the remaining (mostly constant) fields to the record. Looking up short strings level by level costs about
+ * half of building and hashing one long key string per flow, and allocates nothing once a key is known.
+ */
+type KeyNode = Map<unknown, unknown>;
+
+function child(node: KeyNode, key: unknown): KeyNode {
+  let next = node.get(key) as KeyNode | undefined;
+  if (next === undefined) node.set(key, (next = new Map()));
+  return next;
+}
+
+/** Steps through one side's connection-key fields (same fields as {@link side}); the tag keeps the shapes apart. */
+function sideNode(node: KeyNode, endpoint: FlowEndpoint): KeyNode {
   if (endpoint.kind === 'pod') {
     const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName;
-    return workload === undefined ? `${endpoint.namespace}\u0000\u0000${endpoint.ip}` : `${endpoint.namespace}\u0000${workload}`;
+    return workload === undefined ? child(child(child(node, 'pod-ip'), endpoint.namespace), endpoint.ip) : child(child(child(node, 'pod'), endpoint.namespace), workload);
   }
-  return `${endpoint.namespace}\u0000${endpoint.reportedName}\u0000${endpoint.ip}`;
+  return child(child(child(child(node, 'other'), endpoint.namespace), endpoint.reportedName), endpoint.ip);
+}
+
+/** The records of one window, and their key index (none with window 0: every flow is its own record). */
+interface OpenWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly index: KeyNode | undefined;
+  readonly records: OpenRecord[];
 }
 
 /** The connection-key fields of one side: a pod by namespace and workload, anything else by its IP. */
@@ -55,7 +76,8 @@ function side(endpoint: FlowEndpoint): { namespace: string | null; workload: str
  * `evidencePerKey` raw bodies of denied and unexpected flows per key and window. Window 0 = one record per flow.
  */
 export class WindowAggregator {
-  private open = new Map<string, OpenRecord>();
+  private windows = new Map<number, OpenWindow>();
+  private open = 0;
   private evidence: EvidenceRow[] = [];
   private evidenceSources: string[] = [];
   private evidenceBytes = 0;
@@ -67,7 +89,7 @@ export class WindowAggregator {
   ) {}
 
   get openRecords(): number {
-    return this.open.size;
+    return this.open;
   }
 
   /** Estimated bytes held: open records and the evidence gathered since the last take. */
@@ -79,19 +101,28 @@ export class WindowAggregator {
   add(sourceId: string, flow: Flow, classification: Classification, revisionId: number | null): number {
     const windowStart = this.windowMs > 0 ? flow.time - (flow.time % this.windowMs) : flow.time;
     const label = classification.label ?? null;
-    const key =
-      this.windowMs === 0
-        ? `${flow.id}\u0000${this.open.size}`
-        : `${windowStart}|${sourceId}|${flow.source}|${flow.cluster ?? ''}|${sideKey(flow.src)}|${sideKey(flow.dst)}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${classification.drift}|${revisionId}`;
+    let window = this.windows.get(windowStart);
+    if (window === undefined) {
+      window = { start: windowStart, end: windowStart + Math.max(this.windowMs, 1), index: this.windowMs > 0 ? new Map() : undefined, records: [] };
+      this.windows.set(windowStart, window);
+    }
+    let leaf: Map<string, OpenRecord> | undefined;
+    let rest = '';
+    let record: OpenRecord | undefined;
+    if (window.index !== undefined) {
+      const node = child(sideNode(sideNode(child(window.index, sourceId), flow.src), flow.dst), flow.dstPort);
+      rest = `${flow.source}|${flow.cluster ?? ''}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${classification.drift}|${revisionId}`;
+      leaf = node as unknown as Map<string, OpenRecord>;
+      record = leaf.get(rest);
+    }
     let added = 0;
-    let record = this.open.get(key);
     if (!record) {
       const src = side(flow.src);
       const dst = side(flow.dst);
       record = {
         row: {
           windowStart: new Date(windowStart),
-          windowEnd: new Date(windowStart + Math.max(this.windowMs, 1)),
+          windowEnd: new Date(window.end),
           source: flow.source,
           cluster: flow.cluster ?? '',
           srcNamespace: src.namespace,
@@ -117,9 +148,11 @@ export class WindowAggregator {
         issues: new Set(),
         evidence: 0,
         sourceId,
-        bytes: RECORD_BYTES + key.length,
+        bytes: RECORD_BYTES + rest.length,
       };
-      this.open.set(key, record);
+      window.records.push(record);
+      leaf?.set(rest, record);
+      this.open += 1;
       added += record.bytes;
     }
     record.flowCount += flow.count;
@@ -163,22 +196,15 @@ export class WindowAggregator {
     const records: FlowRecordRow[] = [];
     const recordSources: string[] = [];
     let bytes = this.evidenceBytes;
-    if (closedBefore === undefined) {
-      for (const record of this.open.values()) {
+    for (const [start, window] of this.windows) {
+      if (closedBefore !== undefined && window.end > closedBefore) continue;
+      for (const record of window.records) {
         records.push(toRow(record));
         recordSources.push(record.sourceId);
         bytes += record.bytes;
       }
-      this.open = new Map();
-    } else {
-      for (const [key, record] of this.open) {
-        if (record.row.windowEnd.getTime() <= closedBefore) {
-          records.push(toRow(record));
-          recordSources.push(record.sourceId);
-          bytes += record.bytes;
-          this.open.delete(key);
-        }
-      }
+      this.open -= window.records.length;
+      this.windows.delete(start);
     }
     const evidence = this.evidence;
     const evidenceSources = this.evidenceSources;
@@ -192,10 +218,7 @@ export class WindowAggregator {
   /** The start of the oldest window still open, or undefined. */
   oldestOpenWindow(): number | undefined {
     let oldest: number | undefined;
-    for (const record of this.open.values()) {
-      const start = record.row.windowStart.getTime();
-      if (oldest === undefined || start < oldest) oldest = start;
-    }
+    for (const start of this.windows.keys()) if (oldest === undefined || start < oldest) oldest = start;
     return oldest;
   }
 }
