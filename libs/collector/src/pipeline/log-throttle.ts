@@ -1,5 +1,3 @@
-import type { Logger } from '@driftwatch/common';
-
 /**
  * Log lines about things input can repeat without limit (malformed messages, lost events, refused rows): per
  * key, the first `first` lines are written as they come; after that occurrences are only counted, and one
@@ -56,7 +54,3 @@ export function saturatingAdd(a: number, b: number): number {
   return sum > Number.MAX_SAFE_INTEGER ? Number.MAX_SAFE_INTEGER : sum;
 }
 
-/** A Logger's method for `level`, bound. */
-export function at(logger: Logger, level: keyof Logger): (line: string) => void {
-  return (line) => logger[level](line);
-}
