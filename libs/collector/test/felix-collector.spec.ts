@@ -5,9 +5,7 @@ import { normalizeGoldmaneFlow } from '@driftwatch/flow';
 import { peerAddress } from '../src/grpc/server-lifecycle.js';
 import { FelixCollectorServer, loadGoldmaneApi } from '../src/index.js';
 import {
-  bucketStart, goldmaneFlow, lengthDelimited, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline,
-} from './support/collector-kit.js';
-import { loggerInto } from './support/source-logger.js';
+  bucketStart, goldmaneFlow, lengthDelimited, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, recorderLogger, type TestPipeline } from './support/collector-kit.js';
 
 const CONNECT = loadGoldmaneApi().FlowCollector.service['Connect'] as grpc.MethodDefinition<object, unknown>;
 
@@ -86,7 +84,7 @@ afterEach(async () => {
 });
 
 async function startFelixServer(kit: TestPipeline): Promise<FelixCollectorServer> {
-  const server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', logger: loggerInto(kit.logs) });
+  const server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', logger: recorderLogger(kit.logs) });
   open.server = server;
   await server.start();
   return server;
@@ -224,7 +222,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'felix-lifecycle'));
     const server = await startFelixServer(kit);
     const port = server.port as number;
-    const second = new FelixCollectorServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: loggerInto(kit.logs) });
+    const second = new FelixCollectorServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });
     await expect(second.start()).rejects.toThrow(new Error(`cannot listen on 127.0.0.1:${port}: address already in use`));
 
     const felix = connect(server);
@@ -234,7 +232,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
     expect(felix.status.items[0]?.code).toBe(grpc.status.OK);
     expect(server.port).toBeUndefined();
 
-    const again = new FelixCollectorServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: loggerInto(kit.logs) });
+    const again = new FelixCollectorServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });
     await again.start();
     expect(again.port).toBe(port);
     await again.stop();

@@ -2,8 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { FelixClient, readTlsFixture, TLS_FIXTURES } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FelixCollectorServer } from '../src/index.js';
-import { bucketStart, goldmaneFlow, openTestPipeline, type TestPipeline } from './support/collector-kit.js';
-import { loggerInto } from './support/source-logger.js';
+import { bucketStart, goldmaneFlow, openTestPipeline, type TestPipeline, recorderLogger } from './support/collector-kit.js';
 
 // A Felix set up by the Calico operator dials Goldmane over mutual TLS: to stand in for Goldmane, the server does too.
 const serverTls = { certFile: TLS_FIXTURES.relayCert, keyFile: TLS_FIXTURES.relayKey, clientCaFile: TLS_FIXTURES.ca };
@@ -21,7 +20,7 @@ describe('FelixCollectorServer over mutual TLS', () => {
   it('takes updates from a Felix presenting a certificate of the trusted CA', async () => {
     const ns = 'felix-mtls';
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
-    const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: loggerInto(kit.logs) }));
+    const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: recorderLogger(kit.logs) }));
     await server.start();
     const credentials = grpc.credentials.createSsl(readTlsFixture(TLS_FIXTURES.ca), readTlsFixture(TLS_FIXTURES.clientKey), readTlsFixture(TLS_FIXTURES.clientCert));
     const client = (open.client = new FelixClient(`127.0.0.1:${server.port}`, credentials, nameOverride));
@@ -33,7 +32,7 @@ describe('FelixCollectorServer over mutual TLS', () => {
 
   it('refuses a Felix without a client certificate', async () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'felix-mtls-refused'));
-    const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: loggerInto(kit.logs) }));
+    const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: recorderLogger(kit.logs) }));
     await server.start();
     const client = (open.client = new FelixClient(`127.0.0.1:${server.port}`, grpc.credentials.createSsl(readTlsFixture(TLS_FIXTURES.ca)), nameOverride));
     await expect(client.sendAll([goldmaneFlow({ ns: 'felix-mtls-refused', start: bucketStart(3) })] as never)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });

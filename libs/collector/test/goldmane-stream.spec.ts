@@ -4,10 +4,8 @@ import { StallingProxy } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { GoldmaneStreamSource, loadGoldmaneApi } from '../src/index.js';
 import {
-  bucketStart, closedPort, goldmaneFlow, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline,
-} from './support/collector-kit.js';
+  bucketStart, closedPort, goldmaneFlow, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, recorderLogger, type TestPipeline } from './support/collector-kit.js';
 import { Backoff } from '@driftwatch/common';
-import { loggerInto } from './support/source-logger.js';
 
 const STREAM = loadGoldmaneApi().Flows.service['Stream'] as grpc.MethodDefinition<Record<string, unknown>, object>;
 
@@ -90,7 +88,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     const server = fake([0, 15].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset, port: 8080 }) })));
     const proxy = (open.proxy = await StallingProxy.start(await server.start()));
     const source = (open.source = new GoldmaneStreamSource(kit.pipeline, {
-      address: proxy.address, startTimeGte: t, backoff: new Backoff(20, 100), logger: loggerInto(kit.logs), keepalive: { timeMs: 200, timeoutMs: 300 },
+      address: proxy.address, startTimeGte: t, backoff: new Backoff(20, 100), logger: recorderLogger(kit.logs), keepalive: { timeMs: 200, timeoutMs: 300 },
     }));
     await source.start();
     await kit.flows.count(2, 'flows before the stall');
@@ -115,7 +113,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     const first = fake(results.slice(0, 5)); // dies in the middle of the third bucket
     const port = await first.start();
     const source = (open.source = new GoldmaneStreamSource(kit.pipeline, {
-      address: `127.0.0.1:${port}`, startTimeGte: t, backoff: new Backoff(20, 100), logger: loggerInto(kit.logs),
+      address: `127.0.0.1:${port}`, startTimeGte: t, backoff: new Backoff(20, 100), logger: recorderLogger(kit.logs),
     }));
     await source.start();
     await kit.flows.count(5, 'flows from the first Goldmane');
@@ -163,7 +161,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
       withUnknown,
       { id: '4', flow: goldmaneFlow({ ns, start: t + 30, port: 9090 }) },
     ]);
-    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, logger: loggerInto(kit.logs) }));
+    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, logger: recorderLogger(kit.logs) }));
     await source.start();
     await kit.flows.count(3, 'flows around the bad messages');
     expect(server.requests.items).toEqual(['0']); // the default: from now on
@@ -184,7 +182,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
     const t = bucketStart(23);
     const server = fake([0, 15, 30, 45, 60].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset }) })));
-    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, logger: loggerInto(kit.logs) }));
+    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, logger: recorderLogger(kit.logs) }));
     await source.start();
     try {
       await writes.count(1, 'database write');
@@ -201,7 +199,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'goldmane-unreachable'));
     const address = `127.0.0.1:${await closedPort()}`;
     const backoff = new CountingBackoff();
-    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address, backoff, logger: loggerInto(kit.logs) }));
+    const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address, backoff, logger: recorderLogger(kit.logs) }));
     await source.start();
     await backoff.retries.count(4, 'retries');
     expect(kit.logs.items).toEqual([

@@ -7,9 +7,8 @@ import {
 } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
-import { closedPort, Recorder } from './support/collector-kit.js';
 import { Backoff } from '@driftwatch/common';
-import { loggerInto } from './support/source-logger.js';
+import { closedPort, Recorder, recorderLogger } from './support/collector-kit.js';
 
 const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
 let snapshot: PolicySnapshot;
@@ -57,7 +56,7 @@ async function storedTotals(since: Date) {
 }
 
 function startPipeline(flows: Recorder<Flow>, logs: Recorder<string>) {
-  return new FlowPipeline({ snapshot, id: null }, { store, windowMs: 10_000, onFlow: (flow) => flows.push(flow), log: logs.push });
+  return new FlowPipeline({ snapshot, id: null }, { store, windowMs: 10_000, onFlow: (flow) => flows.push(flow), logger: recorderLogger(logs) });
 }
 
 describe('Hubble GetFlows → pipeline → Postgres', () => {
@@ -68,7 +67,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: recorderLogger(logs) });
     await source.start();
     const want = expectedTotals(events);
     expect(want.unexpected).toBeGreaterThan(0);
@@ -97,7 +96,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: recorderLogger(logs) });
     await source.start();
     await flows.count(first.length, 'flows before the kill');
     relay.kill();
@@ -136,7 +135,7 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = startPipeline(flows, logs);
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: loggerInto(logs) });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, logger: recorderLogger(logs) });
     await source.start();
     await flows.count(events.length, 'flows around the garbage');
     await source.stop();
@@ -182,8 +181,8 @@ describe('Hubble GetFlows → pipeline → Postgres', () => {
   it('retries an unreachable relay with backoff, logging it once, without crashing', async () => {
     const port = await closedPort();
     const logs = new Recorder<string>();
-    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, logger: loggerInto(logs), backoff: new Backoff(20) });
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { logger: recorderLogger(logs) });
+    const source = new HubbleRelaySource(pipeline, { address: `127.0.0.1:${port}`, logger: recorderLogger(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
@@ -217,8 +216,8 @@ describe('Hubble over TLS', () => {
   it('is refused without a client certificate, says so once, and keeps retrying', async () => {
     const relay = await FakeHubbleRelay.start({ history: [], tls });
     const logs = new Recorder<string>();
-    const pipeline = new FlowPipeline({ snapshot, id: null }, { log: logs.push });
-    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, logger: loggerInto(logs), backoff: new Backoff(20) });
+    const pipeline = new FlowPipeline({ snapshot, id: null }, { logger: recorderLogger(logs) });
+    const source = new HubbleRelaySource(pipeline, { address: relay.address, tls: { caFile: TLS_FIXTURES.ca, serverName: TLS_FIXTURES.relayName }, logger: recorderLogger(logs), backoff: new Backoff(20) });
     await source.start();
     const deadline = Date.now() + 10_000;
     while (source.failedAttempts < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));

@@ -2,8 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { IngestServer, loadIngestApi, type PublishSummary } from '../src/index.js';
-import { bucketStart, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline } from './support/collector-kit.js';
-import { loggerInto } from './support/source-logger.js';
+import { bucketStart, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline, recorderLogger } from './support/collector-kit.js';
 
 const PUBLISH = loadIngestApi().Ingest.service['Publish'] as grpc.MethodDefinition<object, PublishSummary>;
 const encode = (message: object): Buffer => PUBLISH.requestSerialize(message);
@@ -68,7 +67,7 @@ afterEach(async () => {
 });
 
 async function startIngest(kit: TestPipeline): Promise<IngestServer> {
-  const server = (open.server = new IngestServer(kit.pipeline, { listen: '127.0.0.1:0', logger: loggerInto(kit.logs) }));
+  const server = (open.server = new IngestServer(kit.pipeline, { listen: '127.0.0.1:0', logger: recorderLogger(kit.logs) }));
   await server.start();
   return server;
 }
@@ -140,7 +139,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'ingest-lifecycle'));
     const server = await startIngest(kit);
     const port = server.port as number;
-    const second = new IngestServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: loggerInto(kit.logs) });
+    const second = new IngestServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });
     await expect(second.start()).rejects.toThrow(new Error(`cannot listen on 127.0.0.1:${port}: address already in use`));
 
     const call = publish(port);
@@ -149,7 +148,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     await server.stop();
     await expect(call.result).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringMatching(/stopping after 1 message/) });
 
-    const again = new IngestServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: loggerInto(kit.logs) });
+    const again = new IngestServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });
     await again.start();
     expect(again.port).toBe(port);
     await again.stop();

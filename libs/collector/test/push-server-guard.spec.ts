@@ -7,8 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { createSyntheticCluster, generateHubbleTraffic, TLS_FIXTURES } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FelixCollectorServer, IngestServer, loadIngestApi, SourceSetupError, type PublishSummary } from '../src/index.js';
-import { openTestPipeline, Recorder, type TestPipeline } from './support/collector-kit.js';
-import { loggerInto } from './support/source-logger.js';
+import { openTestPipeline, Recorder, type TestPipeline, recorderLogger } from './support/collector-kit.js';
 
 const PUBLISH = loadIngestApi().Ingest.service['Publish'] as grpc.MethodDefinition<object, PublishSummary>;
 const TOKEN = 'a-push-token-of-some-length';
@@ -41,7 +40,7 @@ function publish(port: number, messages: readonly object[], authorization?: stri
 }
 
 async function startIngest(kit: TestPipeline, options: Partial<ConstructorParameters<typeof IngestServer>[1]> = {}): Promise<IngestServer> {
-  const server = new IngestServer(kit.pipeline, { listen: '127.0.0.1:0', logger: loggerInto(kit.logs), ...options });
+  const server = new IngestServer(kit.pipeline, { listen: '127.0.0.1:0', logger: recorderLogger(kit.logs), ...options });
   await server.start();
   open.servers.push(server);
   return server;

@@ -4,8 +4,7 @@ import { FlowStore } from '@driftwatch/persistence';
 import { createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, StallingProxy } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
-import { Recorder, shopSnapshot } from './support/collector-kit.js';
-import { loggerInto } from './support/source-logger.js';
+import { Recorder, shopSnapshot, recorderLogger } from './support/collector-kit.js';
 
 const cluster = createSyntheticCluster({ seed: 29, namespaces: 2 });
 const traffic = (count: number, startTimeMs: number) =>
@@ -33,7 +32,7 @@ describe('a streaming client behind a proxy that stalls', () => {
     const pipeline = (open.pipeline = new FlowPipeline({ snapshot: shopSnapshot('keepalive'), id: null }, { store, windowMs: 0, onFlow: flows.push }));
     const source = (open.source = new HubbleRelaySource(pipeline, {
       address: proxy.address,
-      logger: loggerInto(logs),
+      logger: recorderLogger(logs),
       backoff: new Backoff(20, 100),
       keepalive: { timeMs: 200, timeoutMs: 300 },
     }));
@@ -64,7 +63,7 @@ describe('a streaming client behind a proxy that stalls', () => {
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = (open.pipeline = new FlowPipeline({ snapshot: shopSnapshot('keepalive-off'), id: null }, { onFlow: flows.push }));
-    const source = (open.source = new HubbleRelaySource(pipeline, { address: proxy.address, logger: loggerInto(logs), keepalive: false }));
+    const source = (open.source = new HubbleRelaySource(pipeline, { address: proxy.address, logger: recorderLogger(logs), keepalive: false }));
     await source.start();
     await flows.count(10, 'flows before the stall');
     proxy.stall();

@@ -4,7 +4,8 @@ export { ensureDatabase, dropDatabase, withDatabase, describeUrl } from './datab
 export { applyMigrations, createMigration } from './migrations/migrator.js';
 export { PersistenceModule } from './persistence.module.js';
 export { DatabaseHealthRepository } from './health/database-health.repository.js';
-export { FlowStore, type FlowBatch } from './flows/flow-store.js';
+export { FlowStore, type BatchOutcome, type FlowBatch, type UnstorableRows } from './flows/flow-store.js';
+export { isUnavailable } from './flows/write-errors.js';
 export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.js';
 export type { EvidenceRow } from './flows/evidence.repository.js';
 export type { NewPolicyRevision } from './flows/policy-revision.repository.js';

@@ -1,35 +1,19 @@
-import { FlowClassifier, type CalicoNormalizeResult, type Classification, type Flow, type HubbleNormalizeResult, type NormalizeError } from '@driftwatch/flow';
-import type { CollectorEventRow, CollectorState, FlowBatch, FlowStore } from '@driftwatch/persistence';
-import type { PolicySnapshot } from '@driftwatch/policy-engine';
+import { silentLogger, type Logger } from '@driftwatch/common';
+import type { CalicoNormalizeResult, Classification, Flow, FlowObserver, HubbleNormalizeResult } from '@driftwatch/flow';
+import type { CollectorEventRow, FlowStore, UnstorableRows } from '@driftwatch/persistence';
+import { ClassifyStage, type ActiveRevision, type PipelineSummary } from './classify-stage.js';
+import { GapTally, type RejectedMessage } from './gap-tally.js';
+import { LogThrottle } from './log-throttle.js';
 import { RecentIds } from './recent-ids.js';
+import { SourceCursors } from './source-cursors.js';
 import { WindowAggregator } from './window-aggregator.js';
+import { WriteQueue } from './write-queue.js';
 
-/** The policy revision flows are classified against; `id` is its number in the database (null offline). */
-export interface ActiveRevision {
-  readonly snapshot: PolicySnapshot;
-  readonly id: number | null;
-}
-
-/** The counters `collect` and `evaluate` print when they end. */
-export interface PipelineSummary {
-  /** Every flow received (duplicates included). */
-  flows: number;
-  allowed: number;
-  denied: number;
-  unexpected: number;
-  /** Replies and other events that are not connection attempts: counted, never labeled. */
-  skipped: number;
-  /** Events the source reported lost (Hubble `lost_events`). */
-  lost: number;
-  /** Flows already seen (resumed streams, Felix resends), dropped. */
-  duplicates: number;
-  /** Messages that could not be normalized, logged and skipped. */
-  malformed: number;
-}
+export type { ActiveRevision, PipelineSummary } from './classify-stage.js';
 
 export interface FlowPipelineOptions {
   /** Where batches go; without one the pipeline only classifies and counts (offline evaluation). */
-  readonly store?: FlowStore;
+  readonly store?: Pick<FlowStore, 'writeBatch'>;
   /** Aggregation window in ms (default 10,000); 0 writes one record per flow. */
   readonly windowMs?: number;
   /** Raw bodies kept per key and window for denied and unexpected flows (default 3). */
@@ -38,84 +22,102 @@ export interface FlowPipelineOptions {
   readonly dedupeCapacity?: number;
   /** Batches queued for the database before `accept` asks its caller to wait (default 4). */
   readonly maxPendingBatches?: number;
+  /**
+   * Bytes (evidence bodies and records, estimated) held for the database, in open windows and queued batches,
+   * before `accept` asks its caller to wait (default 64 MiB). Open windows are flushed at half of it.
+   */
+  readonly maxPendingBytes?: number;
   /** Open records after which everything is flushed, closed or not (default 20,000). */
   readonly maxOpenRecords?: number;
+  /**
+   * How long `close` waits for a database whose writes fail before it gives up (default 10,000 ms); a database
+   * that stops answering without failing is given 6 times as long. Writes that make progress are always awaited.
+   */
+  readonly closeTimeoutMs?: number;
   /** Called for every flow after classification (the `evaluate` CLI prints from here). */
   readonly onFlow?: (flow: Flow, classification: Classification) => void;
-  readonly log?: (line: string) => void;
-}
-
-interface SourceCursor {
-  kind: string;
-  address: string;
-  connected: boolean;
-  lastSeenTime: number | undefined;
-  idsAtLastSeen: string[];
-  lostEvents: number;
-  lastError: string | null;
-  dirty: boolean;
-  /** Flows dropped as already seen since the last batch (resumed streams, Felix resends): recorded as data. */
-  duplicates: number;
+  /** Seen by every distinct flow the moment it is classified (see {@link FlowObserver}); more with `addObserver`. */
+  readonly observers?: readonly FlowObserver[];
+  /** Write failures (error), gaps and malformed input (warn, rate-limited), progress (log). */
+  readonly logger?: Logger;
 }
 
 type NormalizeResult = HubbleNormalizeResult | CalicoNormalizeResult;
 
+/** Flow times Postgres and a resume cursor can hold: 1970 to the end of year 9999 (epoch ms). */
+const LATEST_TIME = 253_402_300_799_999;
+
 /**
- * The path from a normalized message to Postgres: deduplicate, classify against the active revision, aggregate
- * per window, write in batches. Backpressure: when too many batches wait for the database, `accept` returns a
- * promise; callers pause their stream until it resolves. Writes that fail are retried with backoff, logged once.
+ * The path from a normalized message to Postgres, composed of one piece per idea: {@link SourceCursors} (where
+ * each source stands), {@link ClassifyStage} (classify, count, show to observers), {@link GapTally} (malformed and
+ * lost, per source and batch), {@link WindowAggregator} and {@link WriteQueue} (batches, retries, backpressure).
+ * Backpressure: when too many batches or bytes wait for the database, `accept` returns a promise; callers pause
+ * their stream until it resolves.
  */
 export class FlowPipeline {
   readonly summary: PipelineSummary = { flows: 0, allowed: 0, denied: 0, unexpected: 0, skipped: 0, lost: 0, duplicates: 0, malformed: 0 };
-  private revision: ActiveRevision;
-  private classifier: FlowClassifier;
+  private readonly classify: ClassifyStage;
+  private readonly cursors = new SourceCursors();
+  private readonly gaps: GapTally;
   private readonly aggregator: WindowAggregator;
   private readonly recent: RecentIds;
-  private readonly sources = new Map<string, SourceCursor>();
+  private readonly writes: WriteQueue | undefined;
+  private readonly unstorableLog: LogThrottle;
+  private readonly logger: Logger;
   private events: CollectorEventRow[] = [];
-  private malformed = new Map<string, { sourceId: string; code: string; count: number; last: { path: string | null; message: string } }>();
   private watermark = 0;
   private flushedUpTo = 0;
-  private readonly queue: FlowBatch[] = [];
-  private writing: Promise<void> | undefined;
-  private waiters: (() => void)[] = [];
   private readonly windowMs: number;
-  private readonly maxPending: number;
   private readonly maxOpen: number;
-  private writeError: string | undefined;
+  private readonly maxBytes: number;
+  private readonly closeTimeoutMs: number;
   private lastActivity = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private closed = false;
+  /** Largest number of bytes held (open windows and queue) so far: what backpressure bounds. */
+  private peak = 0;
+  /** Most bytes one flow added so far: room kept free for the next one, so the budget holds. */
+  private largestAdd = 0;
 
-  constructor(revision: ActiveRevision, private readonly options: FlowPipelineOptions = {}) {
-    this.revision = revision;
-    this.classifier = new FlowClassifier(revision.snapshot);
+  constructor(revision: ActiveRevision, options: FlowPipelineOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+    this.classify = new ClassifyStage(revision, this.summary, this.logger, options.observers ?? [], options.onFlow);
     this.windowMs = options.windowMs ?? 10_000;
     this.aggregator = new WindowAggregator(this.windowMs, options.evidencePerKey ?? 3);
     this.recent = new RecentIds(options.dedupeCapacity ?? 250_000);
-    this.maxPending = options.maxPendingBatches ?? 4;
+    this.gaps = new GapTally(this.logger);
+    this.unstorableLog = new LogThrottle((line) => this.logger.error(line));
     this.maxOpen = options.maxOpenRecords ?? 20_000;
+    this.maxBytes = options.maxPendingBytes ?? 64 * 1024 * 1024;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? 10_000;
     if (options.store) {
+      this.writes = new WriteQueue(options.store, {
+        maxBatches: options.maxPendingBatches ?? 4,
+        maxBytes: this.maxBytes,
+        logger: this.logger,
+        onUnstorable: (rows) => this.unstorable(rows),
+      });
       this.timer = setInterval(() => this.tick(), 1000);
       this.timer.unref();
     }
   }
 
-  /** Switches to a new revision (SIGHUP); flows from now on are classified against it. */
+  /** Switches to a new revision (SIGHUP); flows from now on are classified against it, and observers are told. */
   setRevision(revision: ActiveRevision): void {
-    this.revision = revision;
-    this.classifier = new FlowClassifier(revision.snapshot);
+    this.classify.setRevision(revision);
   }
 
   get activeRevision(): ActiveRevision {
-    return this.revision;
+    return this.classify.active;
+  }
+
+  /** Adds an observer that sees every distinct flow from now on, as it is classified. */
+  addObserver(observer: FlowObserver): void {
+    this.classify.addObserver(observer);
   }
 
   /** Declares a source, so its state is saved even before its first flow. */
   registerSource(sourceId: string, kind: string, address: string): void {
-    if (!this.sources.has(sourceId)) {
-      this.sources.set(sourceId, { kind, address, connected: false, lastSeenTime: undefined, idsAtLastSeen: [], lostEvents: 0, lastError: null, dirty: true, duplicates: 0 });
-    }
+    this.cursors.register(sourceId, kind, address);
   }
 
   /**
@@ -123,32 +125,24 @@ export class FlowPipeline {
    * does not count again the flows recorded at exactly that time.
    */
   resumeFrom(sourceId: string, lastSeenTime: number | undefined, ids: readonly string[], lostEvents = 0): void {
-    const cursor = this.sources.get(sourceId);
-    if (!cursor || lastSeenTime === undefined) return;
-    cursor.lastSeenTime = lastSeenTime;
-    cursor.idsAtLastSeen = [...ids];
-    cursor.lostEvents = lostEvents;
+    if (!this.cursors.resume(sourceId, lastSeenTime, ids, lostEvents)) return;
     for (const id of ids) this.recent.add(id);
   }
 
   /** Resume point of a source: the newest flow time it delivered (epoch ms), if any. */
   lastSeen(sourceId: string): number | undefined {
-    return this.sources.get(sourceId)?.lastSeenTime;
+    return this.cursors.lastSeen(sourceId);
   }
 
-  /** Records a connection change of a source (`reconnect` events are data too). */
+  /** Records a connection change of a source (`connected` / `disconnected` events are data too). */
   setConnected(sourceId: string, connected: boolean, error?: string): void {
-    const cursor = this.sources.get(sourceId);
-    if (!cursor) return;
-    cursor.connected = connected;
-    cursor.lastError = error ?? (connected ? null : cursor.lastError);
-    cursor.dirty = true;
-    this.event(sourceId, connected ? 'connected' : 'disconnected', 0, error ? { error } : {});
+    const event = this.cursors.setConnected(sourceId, connected, error);
+    if (event && this.writes) this.events.push(event);
   }
 
   /**
    * Takes one normalized message. Returns undefined when the caller may go on at once, or a promise to await
-   * (with the stream paused) when the database is behind.
+   * (with the stream paused) when the database is behind (too many batches, or bytes, waiting for it).
    */
   accept(sourceId: string, result: NormalizeResult): Promise<void> | undefined {
     this.lastActivity = Date.now();
@@ -158,22 +152,22 @@ export class FlowPipeline {
         break;
       case 'lost_events': {
         const lost = result.lostEvents;
-        this.summary.lost += lost.numEventsLost;
-        const cursor = this.sources.get(sourceId);
-        if (cursor) {
-          cursor.lostEvents += lost.numEventsLost;
-          cursor.dirty = true;
-        }
-        this.event(sourceId, 'lost_events', lost.numEventsLost, { source: lost.source, node: lost.node ?? null, cpu: lost.cpu ?? null });
-        this.options.log?.(`${sourceId}: the source lost ${lost.numEventsLost} event(s) (${lost.source}); recorded as a gap`);
+        const before = this.summary.lost;
+        this.summary.lost = Math.min(Number.MAX_SAFE_INTEGER, before + (lost.numEventsLost > 0 ? lost.numEventsLost : 0));
+        this.cursors.lost(sourceId, lost.numEventsLost);
+        this.gaps.lost(sourceId, lost);
         break;
       }
       case 'node_status':
-        this.event(sourceId, 'node_status', result.nodeStatus.nodeNames.length, {
-          state: result.nodeStatus.state,
-          nodes: result.nodeStatus.nodeNames,
-          message: result.nodeStatus.message ?? null,
-        });
+        if (this.writes) {
+          this.events.push({
+            collectorId: sourceId,
+            at: new Date(),
+            kind: 'node_status',
+            count: result.nodeStatus.nodeNames.length,
+            details: { state: result.nodeStatus.state, nodes: result.nodeStatus.nodeNames, message: result.nodeStatus.message ?? null },
+          });
+        }
         break;
       case 'skip':
         break;
@@ -185,54 +179,60 @@ export class FlowPipeline {
   }
 
   /** Counts and records a message that could not be normalized (or decoded); the stream goes on. */
-  reject(sourceId: string, error: NormalizeError | { code: string; message: string; path?: string | undefined }): void {
+  reject(sourceId: string, error: RejectedMessage): void {
     this.summary.malformed += 1;
-    if (this.summary.malformed <= 5 || this.summary.malformed % 1000 === 0) {
-      this.options.log?.(`${sourceId}: skipped a malformed message (${error.code}${error.path ? ` at ${error.path}` : ''}: ${error.message})${this.summary.malformed === 5 ? '; further ones are counted, logged every 1000' : ''}`);
-    }
-    // One event per source and error code per batch, not one per message: a source sending garbage must not
-    // flood the database with rows about it.
-    const key = `${sourceId}\u0000${error.code}`;
-    const seen = this.malformed.get(key);
-    if (seen) {
-      seen.count += 1;
-      seen.last = { path: error.path ?? null, message: error.message };
-    } else {
-      this.malformed.set(key, { sourceId, code: error.code, count: 1, last: { path: error.path ?? null, message: error.message } });
-    }
+    this.gaps.malformed(sourceId, error);
+  }
+
+  /** What is held for the database now, and the most bytes ever held (open windows and queued batches). */
+  get backlog(): { readonly batches: number; readonly bytes: number; readonly peakBytes: number; readonly openRecords: number; readonly tallies: number } {
+    return {
+      batches: this.writes?.batches ?? 0,
+      bytes: this.heldBytes(),
+      peakBytes: this.peak,
+      openRecords: this.aggregator.openRecords,
+      tallies: this.gaps.size,
+    };
   }
 
   private acceptFlow(sourceId: string, flow: Flow): void {
     this.summary.flows += 1;
-    const cursor = this.sources.get(sourceId);
     if (!this.recent.add(flow.id)) {
       this.summary.duplicates += 1;
-      if (cursor) cursor.duplicates += 1;
+      this.cursors.duplicate(sourceId);
       return;
     }
-    if (cursor) {
-      if (cursor.lastSeenTime === undefined || flow.time > cursor.lastSeenTime) {
-        cursor.lastSeenTime = flow.time;
-        cursor.idsAtLastSeen = [flow.id];
-      } else if (flow.time === cursor.lastSeenTime && cursor.idsAtLastSeen.length < 5000) {
-        cursor.idsAtLastSeen.push(flow.id);
-      }
-      cursor.dirty = true;
+    if (!(flow.time >= 0 && flow.time <= LATEST_TIME)) {
+      // A time Postgres (or a resume cursor) cannot hold would poison the source's position: not a flow to keep.
+      this.reject(sourceId, { code: 'unstorable', path: 'time', message: `flow time ${flow.time} ms is outside 1970-9999` });
+      return;
     }
-    const verdict = this.classifier.classify(flow);
-    if (verdict.label === undefined) this.summary.skipped += 1;
-    else this.summary[verdict.label] += 1;
-    this.options.onFlow?.(flow, verdict);
-    if (!this.options.store) return;
-    this.aggregator.add(flow, verdict, this.revision.id);
+    this.cursors.advance(sourceId, flow);
+    const classification = this.classify.classify(flow);
+    if (!this.writes) return;
+    const added = this.aggregator.add(sourceId, flow, classification, this.classify.active.id);
+    if (added > this.largestAdd) this.largestAdd = Math.min(added, this.maxBytes / 2);
     if (flow.time > this.watermark) this.watermark = flow.time;
-    if (this.aggregator.openRecords >= this.maxOpen) this.flush();
+    if (this.aggregator.openRecords >= this.maxOpen || (added > 0 && this.aggregator.bytes >= this.maxBytes / 2)) this.flush();
     else if (this.watermark - this.flushedUpTo >= this.windowMs * 2 && this.windowMs > 0) this.flush(this.watermark - this.windowMs);
+    const held = this.heldBytes();
+    if (held > this.peak) this.peak = held;
   }
 
-  private event(sourceId: string, kind: string, count: number, details: Record<string, unknown>): void {
-    if (!this.options.store) return;
-    this.events.push({ collectorId: sourceId, at: new Date(), kind, count, details });
+  private heldBytes(): number {
+    return this.aggregator.bytes + (this.writes?.bytes ?? 0);
+  }
+
+  private unstorable(rows: readonly UnstorableRows[]): void {
+    for (const row of rows) {
+      this.summary.malformed += row.count;
+      this.unstorableLog.note(
+        `unstorable\u0000${row.collectorId}`,
+        row.count,
+        () => `${row.collectorId}: set aside ${row.count} row(s) Postgres refuses (${Object.keys(row.tables).join(', ')}: ${row.message}); the rest of the batch is stored`,
+        (held) => `${row.collectorId}: set aside ${held} more row(s) Postgres refuses, last: ${row.message}`,
+      );
+    }
   }
 
   /** Every second: flush closed windows (everything with window 0); after 2 s without input, flush everything. */
@@ -246,95 +246,50 @@ export class FlowPipeline {
    * collector events and the cursors of changed sources, as one batch.
    */
   private flush(closedBefore?: number): void {
-    if (!this.options.store) return;
-    const { records, evidence } = this.aggregator.take(closedBefore);
+    if (!this.writes) return;
+    const taken = this.aggregator.take(closedBefore);
     this.flushedUpTo = closedBefore ?? this.watermark;
-    for (const { sourceId, code, count, last } of this.malformed.values()) {
-      this.event(sourceId, 'malformed', count, { code, lastPath: last.path, lastMessage: last.message });
-    }
-    this.malformed.clear();
-    for (const [id, cursor] of this.sources) {
-      if (cursor.duplicates === 0) continue;
-      this.event(id, 'duplicates', cursor.duplicates, { reason: 'already seen (a resumed stream or a resend)' });
-      cursor.duplicates = 0;
-    }
+    const at = new Date();
     const events = this.events;
     this.events = [];
-    const states = this.dirtyStates();
-    if (records.length + evidence.length + events.length + states.length === 0) return;
-    this.queue.push({ records, evidence, events, states });
-    this.writing ??= this.drain();
-  }
-
-  private dirtyStates(): CollectorState[] {
-    const states: CollectorState[] = [];
-    let oldestOpen: number | undefined | null = null; // null: not looked up yet (it walks every open record)
-    for (const [id, cursor] of this.sources) {
-      if (!cursor.dirty) continue;
-      if (oldestOpen === null) oldestOpen = this.aggregator.oldestOpenWindow();
-      cursor.dirty = false;
-      // Resume from the oldest window still in memory: what is before it is in this batch or an earlier one.
-      const resumeAt = oldestOpen !== undefined && cursor.lastSeenTime !== undefined ? Math.min(oldestOpen, cursor.lastSeenTime) : cursor.lastSeenTime;
-      states.push({
-        id,
-        kind: cursor.kind,
-        address: cursor.address,
-        connected: cursor.connected,
-        lastSeenTime: resumeAt === undefined ? null : new Date(resumeAt),
-        cursor: { ids: resumeAt === cursor.lastSeenTime ? cursor.idsAtLastSeen : [] },
-        lostEvents: cursor.lostEvents,
-        lastError: cursor.lastError,
-      });
-    }
-    return states;
-  }
-
-  private async drain(): Promise<void> {
-    const store = this.options.store;
-    while (store && this.queue.length > 0) {
-      const batch = this.queue[0] as FlowBatch;
-      for (let attempt = 0; ; attempt += 1) {
-        try {
-          await store.writeBatch(batch);
-          if (this.writeError) this.options.log?.('database writes succeed again');
-          this.writeError = undefined;
-          break;
-        } catch (error) {
-          const message = (error as Error).message;
-          if (this.writeError === undefined) this.options.log?.(`cannot write flows (${message}); retrying with backoff, nothing is dropped`);
-          this.writeError = message;
-          if (this.closed && attempt >= 5) throw new Error(`flows could not be written: ${message}`, { cause: error });
-          await new Promise((r) => setTimeout(r, Math.min(200 * 2 ** attempt, 10_000)));
-        }
-      }
-      this.queue.shift();
-      this.release();
-    }
-    this.writing = undefined;
+    for (const event of this.gaps.take(at)) events.push(event);
+    for (const event of this.cursors.takeDuplicates(at)) events.push(event);
+    this.unstorableLog.flush();
+    const states = this.cursors.takeStates(() => this.aggregator.oldestOpenWindow());
+    if (taken.records.length + taken.evidence.length + events.length + states.length === 0) return;
+    this.writes.push(
+      { records: taken.records, evidence: taken.evidence, events, states, recordSources: taken.recordSources, evidenceSources: taken.evidenceSources },
+      taken.bytes,
+    );
   }
 
   private backpressure(): Promise<void> | undefined {
-    if (this.queue.length < this.maxPending) return undefined;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    const writes = this.writes;
+    if (!writes || !writes.full(this.aggregator.bytes + this.largestAdd)) return undefined;
+    return this.waitForRoom(writes);
   }
 
-  private release(): void {
-    if (this.queue.length >= this.maxPending) return;
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const resolve of waiters) resolve();
+  private async waitForRoom(writes: WriteQueue): Promise<void> {
+    // Open windows only empty into the queue: when they hold the bytes, hand them over so they can be written.
+    if (!writes.full()) this.flush();
+    while (writes.full(this.aggregator.bytes + this.largestAdd) && writes.batches > 0) await writes.whenWritten();
   }
 
   /** Writes everything still in memory and waits for the database. */
   async drainAll(): Promise<void> {
     this.flush();
-    while (this.writing) await this.writing;
+    await this.writes?.idle();
   }
 
-  /** Flushes, waits for the writes, stops the timer. The store is the caller's to close. */
+  /**
+   * Flushes, stops the timer and waits for the writes; when they fail for `closeTimeoutMs` without progress (the
+   * database is down), logs one line saying what was not stored, and rejects. The store is the caller's to close.
+   */
   async close(): Promise<void> {
-    this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    await this.drainAll();
+    this.flush();
+    this.gaps.flushLog();
+    this.unstorableLog.flush(true);
+    await this.writes?.close(this.closeTimeoutMs);
   }
 }

@@ -1,6 +1,7 @@
 import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
 import { renderExplanation } from '@driftwatch/policy-engine';
+import { approxBytes } from './approx-bytes.js';
 
 interface OpenRecord {
   row: Omit<FlowRecordRow, 'flowCount' | 'firstSeen' | 'lastSeen' | 'issues'>;
@@ -9,15 +10,55 @@ interface OpenRecord {
   lastSeen: number;
   issues: Set<string>;
   evidence: number;
+  /** The source (collector id) whose flows these are. */
+  sourceId: string;
+  /** Estimated bytes held for this record. */
+  bytes: number;
 }
 
-/** The connection-key part of one side, as text (same fields as {@link side}, without allocating an object). */
-function sideKey(endpoint: FlowEndpoint): string {
+/** What one flush takes out of the open windows. */
+export interface TakenWindows {
+  readonly records: FlowRecordRow[];
+  readonly evidence: EvidenceRow[];
+  /** The collector id of each record and evidence row (same index). */
+  readonly recordSources: string[];
+  readonly evidenceSources: string[];
+  /** Estimated bytes of what was taken. */
+  readonly bytes: number;
+}
+
+/** Fixed cost of one open record (its row object, dates, map entry), beyond its key. */
+const RECORD_BYTES = 400;
+
+
+/**
+ * The key index of one window: nested maps from the source, each side's key fields and the port down to a map
+ * from the remaining (mostly constant) fields to the record. Looking up short strings level by level costs about
+ * half of building and hashing one long key string per flow, and allocates nothing once a key is known.
+ */
+type KeyNode = Map<unknown, unknown>;
+
+function child(node: KeyNode, key: unknown): KeyNode {
+  let next = node.get(key) as KeyNode | undefined;
+  if (next === undefined) node.set(key, (next = new Map()));
+  return next;
+}
+
+/** Steps through one side's connection-key fields (same fields as {@link side}); the tag keeps the shapes apart. */
+function sideNode(node: KeyNode, endpoint: FlowEndpoint): KeyNode {
   if (endpoint.kind === 'pod') {
     const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName;
-    return workload === undefined ? `${endpoint.namespace}\u0000\u0000${endpoint.ip}` : `${endpoint.namespace}\u0000${workload}`;
+    return workload === undefined ? child(child(child(node, 'pod-ip'), endpoint.namespace), endpoint.ip) : child(child(child(node, 'pod'), endpoint.namespace), workload);
   }
-  return `${endpoint.namespace}\u0000${endpoint.reportedName}\u0000${endpoint.ip}`;
+  return child(child(child(child(node, 'other'), endpoint.namespace), endpoint.reportedName), endpoint.ip);
+}
+
+/** The records of one window, and their key index (none with window 0: every flow is its own record). */
+interface OpenWindow {
+  readonly start: number;
+  readonly end: number;
+  readonly index: KeyNode | undefined;
+  readonly records: OpenRecord[];
 }
 
 /** The connection-key fields of one side: a pod by namespace and workload, anything else by its IP. */
@@ -35,8 +76,12 @@ function side(endpoint: FlowEndpoint): { namespace: string | null; workload: str
  * `evidencePerKey` raw bodies of denied and unexpected flows per key and window. Window 0 = one record per flow.
  */
 export class WindowAggregator {
-  private open = new Map<string, OpenRecord>();
+  private windows = new Map<number, OpenWindow>();
+  private open = 0;
   private evidence: EvidenceRow[] = [];
+  private evidenceSources: string[] = [];
+  private evidenceBytes = 0;
+  private heldBytes = 0;
 
   constructor(
     private readonly windowMs: number,
@@ -44,24 +89,40 @@ export class WindowAggregator {
   ) {}
 
   get openRecords(): number {
-    return this.open.size;
+    return this.open;
   }
 
-  add(flow: Flow, verdict: Classification, revisionId: number | null): void {
+  /** Estimated bytes held: open records and the evidence gathered since the last take. */
+  get bytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Adds one classified flow of source `sourceId`. Returns the bytes it added (for backpressure). */
+  add(sourceId: string, flow: Flow, classification: Classification, revisionId: number | null): number {
     const windowStart = this.windowMs > 0 ? flow.time - (flow.time % this.windowMs) : flow.time;
-    const label = verdict.label ?? null;
-    const key =
-      this.windowMs === 0
-        ? `${flow.id}\u0000${this.open.size}`
-        : `${windowStart}|${flow.source}|${flow.cluster ?? ''}|${sideKey(flow.src)}|${sideKey(flow.dst)}|${flow.dstPort}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${verdict.drift}|${revisionId}`;
-    let record = this.open.get(key);
+    const label = classification.label ?? null;
+    let window = this.windows.get(windowStart);
+    if (window === undefined) {
+      window = { start: windowStart, end: windowStart + Math.max(this.windowMs, 1), index: this.windowMs > 0 ? new Map() : undefined, records: [] };
+      this.windows.set(windowStart, window);
+    }
+    let leaf: Map<string, OpenRecord> | undefined;
+    let rest = '';
+    let record: OpenRecord | undefined;
+    if (window.index !== undefined) {
+      const node = child(sideNode(sideNode(child(window.index, sourceId), flow.src), flow.dst), flow.dstPort);
+      rest = `${flow.source}|${flow.cluster ?? ''}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${classification.drift}|${revisionId}`;
+      leaf = node as unknown as Map<string, OpenRecord>;
+      record = leaf.get(rest);
+    }
+    let added = 0;
     if (!record) {
       const src = side(flow.src);
       const dst = side(flow.dst);
       record = {
         row: {
           windowStart: new Date(windowStart),
-          windowEnd: new Date(windowStart + Math.max(this.windowMs, 1)),
+          windowEnd: new Date(window.end),
           source: flow.source,
           cluster: flow.cluster ?? '',
           srcNamespace: src.namespace,
@@ -77,7 +138,7 @@ export class WindowAggregator {
           dropReason: flow.dropReason ?? null,
           event: flow.event,
           label,
-          driftKind: verdict.drift ?? null,
+          driftKind: classification.drift ?? null,
           policyRevisionId: revisionId,
           sampleFlowId: flow.id,
         },
@@ -86,13 +147,18 @@ export class WindowAggregator {
         lastSeen: flow.time,
         issues: new Set(),
         evidence: 0,
+        sourceId,
+        bytes: RECORD_BYTES + rest.length,
       };
-      this.open.set(key, record);
+      window.records.push(record);
+      leaf?.set(rest, record);
+      this.open += 1;
+      added += record.bytes;
     }
     record.flowCount += flow.count;
     if (flow.time < record.firstSeen) record.firstSeen = flow.time;
     if (flow.time > record.lastSeen) record.lastSeen = flow.time;
-    for (const issue of verdict.issues) record.issues.add(issue);
+    for (const issue of classification.issues) record.issues.add(issue);
     if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
       record.evidence += 1;
       const { row } = record;
@@ -102,49 +168,57 @@ export class WindowAggregator {
         source: flow.source,
         direction: flow.direction,
         label,
-        driftKind: verdict.drift ?? null,
+        driftKind: classification.drift ?? null,
         srcNamespace: row.srcNamespace,
         srcWorkload: row.srcWorkload,
         dstNamespace: row.dstNamespace,
         dstWorkload: row.dstWorkload,
         policyRevisionId: revisionId,
         body: flow.raw,
-        explanation: verdict.declared
-          ? { text: renderExplanation(verdict.declared), decision: verdict.declared, issues: verdict.issues }
-          : { text: `${label} by the observed verdict alone`, issues: verdict.issues },
+        explanation: classification.declared
+          ? { text: renderExplanation(classification.declared), decision: classification.declared, issues: classification.issues }
+          : { text: `${label} by the observed verdict alone`, issues: classification.issues },
       });
+      this.evidenceSources.push(sourceId);
+      const bytes = RECORD_BYTES + approxBytes(flow.raw);
+      this.evidenceBytes += bytes;
+      added += bytes;
     }
+    this.heldBytes += added;
+    return added;
   }
 
   /**
    * Takes the records of every window that ended at or before `closedBefore` (all of them when undefined),
    * with the evidence gathered so far.
    */
-  take(closedBefore?: number): { records: FlowRecordRow[]; evidence: EvidenceRow[] } {
+  take(closedBefore?: number): TakenWindows {
     const records: FlowRecordRow[] = [];
-    if (closedBefore === undefined) {
-      for (const record of this.open.values()) records.push(toRow(record));
-      this.open = new Map();
-    } else {
-      for (const [key, record] of this.open) {
-        if (record.row.windowEnd.getTime() <= closedBefore) {
-          records.push(toRow(record));
-          this.open.delete(key);
-        }
+    const recordSources: string[] = [];
+    let bytes = this.evidenceBytes;
+    for (const [start, window] of this.windows) {
+      if (closedBefore !== undefined && window.end > closedBefore) continue;
+      for (const record of window.records) {
+        records.push(toRow(record));
+        recordSources.push(record.sourceId);
+        bytes += record.bytes;
       }
+      this.open -= window.records.length;
+      this.windows.delete(start);
     }
     const evidence = this.evidence;
+    const evidenceSources = this.evidenceSources;
     this.evidence = [];
-    return { records, evidence };
+    this.evidenceSources = [];
+    this.evidenceBytes = 0;
+    this.heldBytes -= bytes;
+    return { records, evidence, recordSources, evidenceSources, bytes };
   }
 
   /** The start of the oldest window still open, or undefined. */
   oldestOpenWindow(): number | undefined {
     let oldest: number | undefined;
-    for (const record of this.open.values()) {
-      const start = record.row.windowStart.getTime();
-      if (oldest === undefined || start < oldest) oldest = start;
-    }
+    for (const start of this.windows.keys()) if (oldest === undefined || start < oldest) oldest = start;
     return oldest;
   }
 }

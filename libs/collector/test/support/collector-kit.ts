@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { unusedPort } from '@driftwatch/testing';
 import { join } from 'node:path';
+import type { Logger } from '@driftwatch/common';
 import type { Flow } from '@driftwatch/flow';
 import { FlowStore, type FlowRecordRow } from '@driftwatch/persistence';
 import { compileRevision, loadManifests, type PolicySnapshot } from '@driftwatch/policy-engine';
@@ -80,6 +81,11 @@ export class Recorder<T> {
   }
 }
 
+/** A Logger whose every line, whatever its level, goes to `recorder`. */
+export function recorderLogger(recorder: Recorder<string>): Logger {
+  return { error: recorder.push, warn: recorder.push, log: recorder.push, debug: recorder.push };
+}
+
 /** A pipeline over the run's database with its log lines and classified flows recorded. */
 export interface TestPipeline {
   readonly pipeline: FlowPipeline;
@@ -96,7 +102,7 @@ export async function openTestPipeline(databaseUrl: string, ns: string, options:
   const store = await FlowStore.open(databaseUrl);
   const logs = new Recorder<string>();
   const flows = new Recorder<Flow>();
-  const pipeline = new FlowPipeline({ snapshot: shopSnapshot(ns), id: null }, { store, windowMs: 0, log: logs.push, onFlow: flows.push, ...options });
+  const pipeline = new FlowPipeline({ snapshot: shopSnapshot(ns), id: null }, { store, windowMs: 0, logger: recorderLogger(logs), onFlow: flows.push, ...options });
   return {
     pipeline,
     store,
