@@ -3,6 +3,8 @@ import type { Config } from '@driftwatch/config';
 import { applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
+import { createLogger } from '@driftwatch/common';
+import { WebhookDispatcher } from '@driftwatch/alerts';
 import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
@@ -58,7 +60,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }
-    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL });
+    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL, allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS });
     try {
       await app.listen(config.PORT, config.HOST);
     } catch (error) {
@@ -69,6 +71,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new CliError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason}`);
     }
+    const webhooks = await WebhookDispatcher.start({
+      databaseUrl: database.url,
+      version,
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      logger: createLogger({ level: config.LOG_LEVEL }),
+    });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     io.stdout(`database: ${database.description}\n`);
@@ -86,6 +94,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     });
     process.off('SIGHUP', reload);
     io.stderr('stopping\n');
+    await webhooks.stop();
     await collection?.stop();
     await store?.close();
     await app.close();
