@@ -38,7 +38,7 @@ async function alertEvent(type: string, payload: Record<string, unknown> = {}): 
   return event!.id;
 }
 
-describe('enqueueWebhookDeliveries (the outbox)', () => {
+describe('enqueueWebhookDeliveries (the outbox)', { timeout: 30_000 }, () => {
   it('inserts one delivery per matching webhook: namespaces (* or either side), minimum severity, event types', async () => {
     const hooks = {
       all: await webhook('all'),
@@ -105,7 +105,7 @@ describe('enqueueWebhookDeliveries (the outbox)', () => {
   });
 });
 
-describe('WebhookDeliveryQueue.claim', () => {
+describe('WebhookDeliveryQueue.claim', { timeout: 30_000 }, () => {
   it('returns the alert event as the body and never gives one delivery to two claimers', async () => {
     const hook = await webhook('claims');
     const ids: string[] = [];
@@ -140,7 +140,7 @@ describe('WebhookDeliveryQueue.claim', () => {
   });
 });
 
-describe('WebhookRepository', () => {
+describe('WebhookRepository', { timeout: 30_000 }, () => {
   it('writes every change to audit_log with its actor, never with a secret', async () => {
     const id = await webhook('audited');
     await repository.update(id, { minSeverity: 'high' }, 'op_1');

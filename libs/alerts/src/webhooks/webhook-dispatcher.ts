@@ -10,9 +10,9 @@ export interface WebhookDispatcherOptions {
   readonly version: string;
   /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: allow loopback, link-local, private and unique-local destinations. */
   readonly allowPrivateNetworks: boolean;
-  /** Deliveries in flight at once in this process (default 32). */
+  /** Deliveries in flight at once in this process (default 64). */
   readonly concurrency?: number;
-  /** Deliveries of one webhook in flight at once in this process (default 4): a slow receiver holds no more. */
+  /** Deliveries of one webhook in flight at once in this process (default 8): a slow receiver holds no more. */
   readonly perWebhook?: number;
   /** Timeout of one POST (default 10 s). */
   readonly timeoutMs?: number;
@@ -48,8 +48,8 @@ export class WebhookDispatcher {
     private readonly queue: WebhookDeliveryQueue,
     private readonly options: WebhookDispatcherOptions,
   ) {
-    this.concurrency = options.concurrency ?? 32;
-    this.perWebhook = options.perWebhook ?? 4;
+    this.concurrency = options.concurrency ?? 64;
+    this.perWebhook = options.perWebhook ?? 8;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;

@@ -38,7 +38,7 @@ async function call(method: string, path: string, body?: unknown, actor = 'op_te
 
 const valid = { name: 'pager', url: 'https://hooks.example.com/driftwatch' };
 
-describe('/api/v1/webhooks', () => {
+describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
   it('creates a webhook and shows its secret once; reads never show it', async () => {
     const created = await call('POST', '/webhooks', { ...valid, namespaces: ['shop'], minSeverity: 'high', eventTypes: ['alert.opened'] });
     expect(created.status).toBe(201);

@@ -1,4 +1,5 @@
-import { connectSql, type Sql } from '../flows/sql-client.js';
+import postgres from 'postgres';
+import type { Sql } from '../flows/sql-client.js';
 import { WEBHOOK_DELIVERY_CHANNEL } from './webhook-outbox.js';
 
 /** A delivery claimed by one dispatcher, with what it needs to send it. Secrets stay in memory only. */
@@ -55,9 +56,22 @@ export interface ClaimOptions {
 export class WebhookDeliveryQueue {
   private constructor(private readonly sql: Sql) {}
 
-  /** Opens a pool on `url` and checks that it answers. */
-  static async open(url: string, max = 3): Promise<WebhookDeliveryQueue> {
-    const sql = connectSql(url, max);
+  /**
+   * Opens a pool on `url` and checks that it answers. Its sessions commit asynchronously (`synchronous_commit =
+   * off`): a database crash may forget the last few claims and results, and those deliveries are then sent again,
+   * which at-least-once delivery allows (receivers deduplicate by X-Driftwatch-Delivery). Locks and visibility are
+   * unchanged, so two running dispatchers still never claim one delivery. Without it each claim and each result
+   * waits for a WAL flush, and one webhook's throughput is bounded by the disk.
+   */
+  static async open(url: string, max = 5): Promise<WebhookDeliveryQueue> {
+    const sql = postgres(url, {
+      max,
+      onnotice: () => undefined,
+      idle_timeout: 30,
+      connect_timeout: 10,
+      prepare: true,
+      connection: { application_name: 'driftwatch-webhooks', synchronous_commit: 'off' },
+    });
     try {
       await sql`select 1`;
     } catch (error) {
@@ -79,19 +93,20 @@ export class WebhookDeliveryQueue {
     const rows = await sql<ClaimRow[]>`
       with busy as (
         select * from unnest(${sql.array(busyIds)}::int4[], ${sql.array(busyCounts)}::int4[]) as b(webhook_id, n)
-      ), ranked as (
-        select d.id, d.next_attempt_at, row_number() over (partition by d.webhook_id order by d.next_attempt_at, d.id) as rn,
-               ${options.perWebhook}::int4 - coalesce(b.n, 0) as free
-        from webhook_deliveries d
-        join webhooks w on w.id = d.webhook_id and w.enabled
-        left join busy b on b.webhook_id = d.webhook_id
-        where d.status = 'pending' and d.next_attempt_at <= now()
-      ), due as (
-        select id from ranked where rn <= free order by next_attempt_at, id limit ${options.limit}
+      ), candidates as (
+        select c.id, c.next_attempt_at
+        from webhooks w
+        left join busy b on b.webhook_id = w.id
+        cross join lateral (
+          select d.id, d.next_attempt_at from webhook_deliveries d
+          where d.webhook_id = w.id and d.status = 'pending' and d.next_attempt_at <= now()
+          order by d.next_attempt_at, d.id
+          limit greatest(${options.perWebhook}::int4 - coalesce(b.n, 0), 0)
+          for update of d skip locked
+        ) c
+        where w.enabled
       ), locked as (
-        select d.id from webhook_deliveries d
-        where d.id in (select id from due) and d.status = 'pending' and d.next_attempt_at <= now()
-        for update skip locked
+        select id from candidates order by next_attempt_at, id limit ${options.limit}
       )
       update webhook_deliveries d
       set attempts = d.attempts + 1, next_attempt_at = now() + ${options.leaseMs} * interval '1 millisecond'
@@ -123,26 +138,29 @@ export class WebhookDeliveryQueue {
    */
   async record(result: AttemptResult): Promise<void> {
     const { delivery, outcome } = result;
-    await this.sql.begin(async (tx) => {
-      const sql = tx as unknown as Sql;
-      await sql`
+    const sql = this.sql;
+    const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'retry' ? 'pending' : 'failed';
+    const next = outcome.kind === 'retry' ? outcome.nextAttemptAt : null;
+    const gone = outcome.kind === 'gone' ? `the receiver answered ${result.status ?? 410} Gone to delivery ${delivery.id}` : null;
+    // One statement (one round trip, atomic): the attempt, the delivery's state, and the webhook when it is gone.
+    await sql`
+      with attempt as (
         insert into webhook_attempts (delivery_id, webhook_id, attempt, status, latency_ms, error)
-        values (${delivery.id}::int8, ${delivery.webhookId}, ${delivery.attempt}, ${result.status}, ${Math.round(result.latencyMs)}, ${result.error})`;
-      const status = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'retry' ? 'pending' : 'failed';
-      const next = outcome.kind === 'retry' ? outcome.nextAttemptAt : null;
-      await sql`
+        values (${delivery.id}::int8, ${delivery.webhookId}, ${delivery.attempt}, ${result.status}, ${Math.round(result.latencyMs)}, ${result.error})
+        returning 1
+      ), delivery as (
         update webhook_deliveries
         set status = ${status}::delivery_status, last_status = ${result.status}, last_error = ${result.error},
             delivered_at = case when ${status} = 'delivered' then now() end,
             next_attempt_at = coalesce(${next}::timestamptz, next_attempt_at)
-        where id = ${delivery.id}::int8 and attempts = ${delivery.attempt} and status = 'pending'`;
-      if (outcome.kind === 'gone') {
-        await sql`
-          update webhooks set enabled = false, updated_at = now(),
-            disabled_reason = ${`the receiver answered ${result.status ?? 410} Gone to delivery ${delivery.id}`}
-          where id = ${delivery.webhookId}`;
-      }
-    });
+        where id = ${delivery.id}::int8 and attempts = ${delivery.attempt} and status = 'pending'
+        returning 1
+      ), webhook as (
+        update webhooks set enabled = false, updated_at = now(), disabled_reason = ${gone}
+        where id = ${delivery.webhookId} and ${gone}::text is not null
+        returning 1
+      )
+      select (select count(*) from attempt) + (select count(*) from delivery) + (select count(*) from webhook) as n`;
   }
 
   /** Calls `onEnqueued` whenever the outbox enqueued deliveries (NOTIFY); resolves once listening. */
