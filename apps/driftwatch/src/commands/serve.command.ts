@@ -14,7 +14,8 @@ export const usage = `usage: driftwatch serve
 
 Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations, and the flow
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
-the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies).
+the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies), and delivers
+the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks reach private addresses).
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 SIGHUP reloads the policies; SIGINT or SIGTERM stop cleanly.`;
 
