@@ -77,6 +77,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       version,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       logger: createLogger({ level: config.LOG_LEVEL }),
+    }).catch(async (error: Error) => {
+      await app.close();
+      await collection?.stop();
+      await store?.close();
+      throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);

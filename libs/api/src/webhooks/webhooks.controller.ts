@@ -131,6 +131,8 @@ export class WebhooksController {
   @HttpCode(202)
   async test(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<{ deliveryId: string }> {
     const n = idOf(id);
+    const webhook = found(await this.webhooks.get(n), n);
+    if (!webhook.enabled) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `webhook ${n} is disabled; enable it first (PATCH {"enabled": true})` });
     const payload = { test: true, message: 'a test event from Driftwatch', webhookId: n, requestedBy: actor.prefix };
     const deliveryId = found(await this.webhooks.enqueueTest(n, 'webhook.test', payload, actor.prefix), n);
     return { deliveryId };

@@ -146,6 +146,10 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
       expect.objectContaining({ id: deliveryId, eventId: `test-${deliveryId}`, eventType: 'webhook.test', status: 'pending', attempts: 0, attemptLog: [] }),
     ]);
     expect((await call('GET', `/webhooks/${id}/deliveries?before=${deliveryId}`)).body).toEqual([]);
+    await call('PATCH', `/webhooks/${id}`, { enabled: false });
+    const disabled = await call('POST', `/webhooks/${id}/test`);
+    expect(disabled.status).toBe(409);
+    expect((disabled.body as { message: string }).message).toMatch(/is disabled/);
     const bad = await call('GET', `/webhooks/${id}/deliveries?limit=0`);
     expect(bad.status).toBe(400);
     expect((bad.body as { message: string }).message).toMatch(/^limit: /);

@@ -135,6 +135,7 @@ export class WebhookDeliveryQueue {
   /**
    * Keeps the attempt in `webhook_attempts` and, if this attempt still holds the delivery, records its outcome:
    * delivered, back to pending at the retry time, failed (dead), or gone (failed, and the webhook is disabled).
+   * A delivery deleted meanwhile (with its webhook) is skipped.
    */
   async record(result: AttemptResult): Promise<void> {
     const { delivery, outcome } = result;
@@ -146,7 +147,8 @@ export class WebhookDeliveryQueue {
     await sql`
       with attempt as (
         insert into webhook_attempts (delivery_id, webhook_id, attempt, status, latency_ms, error)
-        values (${delivery.id}::int8, ${delivery.webhookId}, ${delivery.attempt}, ${result.status}, ${Math.round(result.latencyMs)}, ${result.error})
+        select id, webhook_id, ${delivery.attempt}, ${result.status}, ${Math.round(result.latencyMs)}, ${result.error}
+        from webhook_deliveries where id = ${delivery.id}::int8
         returning 1
       ), delivery as (
         update webhook_deliveries

@@ -74,13 +74,14 @@ export class WebhookRepository {
   }
 
   async create(input: NewWebhook, actor: string): Promise<WebhookView> {
-    return this.write(async (tx) => {
+    const create = async (tx: Tx) => {
       const row = await tx.webhook.create({
         data: { ...input, namespaces: [...input.namespaces], eventTypes: [...input.eventTypes] },
       });
       await audit(tx, actor, 'webhook.create', row.id, describe(input));
       return view(row);
-    }, input.name);
+    };
+    return this.write(create, input.name, [input.secret]);
   }
 
   async update(id: number, changes: WebhookChanges, actor: string): Promise<WebhookView | undefined> {
@@ -121,7 +122,7 @@ export class WebhookRepository {
       });
       await audit(tx, actor, 'webhook.rotate-secret', id, { previousSecretExpiresAt: graceUntil.toISOString() });
       return view(row);
-    });
+    }, undefined, [secret]);
   }
 
   /**
@@ -162,12 +163,19 @@ export class WebhookRepository {
     }));
   }
 
-  private async write<T>(work: (tx: Tx) => Promise<T>, name?: string): Promise<T> {
+  /** Runs `work` in one transaction; a unique violation becomes WebhookNameTakenError; `secrets` never reach an error message. */
+  private async write<T>(work: (tx: Tx) => Promise<T>, name?: string, secrets: readonly string[] = []): Promise<T> {
     try {
       return await this.prisma.$transaction(work);
     } catch (error) {
       if (name !== undefined && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
         throw new WebhookNameTakenError(name);
+      }
+      if (error instanceof Error) {
+        for (const secret of secrets) {
+          error.message = error.message.replaceAll(secret, '[secret]');
+          if (error.stack) error.stack = error.stack.replaceAll(secret, '[secret]');
+        }
       }
       throw error;
     }
