@@ -31,6 +31,9 @@ export interface OutboxEvent {
  * Rows that already exist for (event, webhook) are left alone (`ON CONFLICT DO NOTHING`), so calling it twice for
  * an event is harmless. When rows were inserted, a NOTIFY on {@link WEBHOOK_DELIVERY_CHANNEL} wakes the
  * dispatchers when the transaction commits. Returns the number of rows inserted.
+ *
+ * The dispatcher POSTs `{id, type, createdAt, alert}` from the `alert_events` row, where `alert` is that row's
+ * `payload` exactly as stored (the alert's summary and state at that event).
  */
 export async function enqueueWebhookDeliveries(
   tx: postgres.TransactionSql | Sql,
