@@ -110,10 +110,10 @@ export class WebhookDeliveryQueue {
       )
       update webhook_deliveries d
       set attempts = d.attempts + 1, next_attempt_at = now() + ${options.leaseMs} * interval '1 millisecond'
-      from locked, webhooks w, (select now() as at) t
+      from locked, webhooks w
       where d.id = locked.id and w.id = d.webhook_id
       returning d.id::text as id, d.webhook_id, d.attempts, d.created_at, d.event_type, d.payload, w.url, w.secret,
-        case when w.previous_secret_expires_at > t.at then w.previous_secret end as previous_secret,
+        case when w.previous_secret_expires_at > now() then w.previous_secret end as previous_secret,
         d.alert_event_id::text as event_id,
         (select e.created_at from alert_events e where e.id = d.alert_event_id) as event_created_at,
         (select e.payload from alert_events e where e.id = d.alert_event_id) as event_payload`;
