@@ -39,7 +39,7 @@ export class WebhookDispatcher {
   private readonly sender: WebhookSender;
   private readonly inFlight = new Map<number, number>();
   private readonly running = new Set<Promise<void>>();
-  private readonly stopping = new AbortController();
+  private stopped = false;
   private wakeUp: AbortController = new AbortController();
   private loop: Promise<void> | undefined;
   private listener: { unlisten(): Promise<void> } | undefined;
@@ -73,7 +73,7 @@ export class WebhookDispatcher {
 
   /** Stops claiming, waits for the attempts in flight (each bounded by the timeout), and closes the pool. */
   async stop(): Promise<void> {
-    this.stopping.abort();
+    this.stopped = true;
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.running]);
@@ -95,7 +95,7 @@ export class WebhookDispatcher {
   private async run(): Promise<void> {
     const backoff = new Backoff(500, 30_000);
     let failing = false;
-    while (!this.stopping.signal.aborted) {
+    while (!this.stopped) {
       this.wakeUp = new AbortController();
       const free = this.concurrency - this.inFlightTotal();
       let claimed: ClaimedDelivery[] = [];
@@ -113,13 +113,13 @@ export class WebhookDispatcher {
         } catch (error) {
           if (!failing) this.log.error(`webhooks: cannot claim deliveries: ${(error as Error).message}; retrying`);
           failing = true;
-          await delay(backoff.next(), this.stopping.signal);
+          await delay(backoff.next(), this.wakeUp.signal);
           continue;
         }
       }
       for (const delivery of claimed) this.launch(delivery);
       if (claimed.length > 0 && claimed.length === free) continue;
-      await delay(this.pollMs, AbortSignal.any([this.stopping.signal, this.wakeUp.signal]));
+      await delay(this.pollMs, this.wakeUp.signal); // stop() wakes it too
     }
   }
 
