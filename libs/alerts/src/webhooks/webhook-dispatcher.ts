@@ -37,7 +37,14 @@ export class WebhookDispatcher {
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
   private readonly sender: WebhookSender;
-  private readonly inFlight = new Map<number, number>();
+  /** Per webhook: deliveries claimed and not yet finished (waiting here or being sent). */
+  private readonly held = new Map<number, number>();
+  /** Per webhook: deliveries being sent. */
+  private readonly sending = new Map<number, number>();
+  /** Per webhook: claimed deliveries waiting for a sending slot. */
+  private readonly waiting = new Map<number, ClaimedDelivery[]>();
+  private sendingTotal = 0;
+  private heldTotal = 0;
   private readonly running = new Set<Promise<void>>();
   private stopped = false;
   private wakeUp: AbortController = new AbortController();
@@ -76,6 +83,9 @@ export class WebhookDispatcher {
     this.stopped = true;
     this.wake();
     await this.loop;
+    const unsent = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    if (unsent.length > 0) await this.queue.release(unsent).catch(() => undefined);
     await Promise.allSettled([...this.running]);
     await this.listener?.unlisten().catch(() => undefined);
     this.sender.close();
@@ -86,10 +96,12 @@ export class WebhookDispatcher {
     this.wakeUp.abort();
   }
 
-  private inFlightTotal(): number {
-    let total = 0;
-    for (const n of this.inFlight.values()) total += n;
-    return total;
+  /**
+   * Claims run ahead of sending: up to PREFETCH × perWebhook deliveries of a webhook are claimed at once (fewer
+   * round trips per delivery), of which perWebhook are sent at a time.
+   */
+  private get maxHeld(): number {
+    return this.concurrency * PREFETCH;
   }
 
   private async run(): Promise<void> {
@@ -97,15 +109,15 @@ export class WebhookDispatcher {
     let failing = false;
     while (!this.stopped) {
       this.wakeUp = new AbortController();
-      const free = this.concurrency - this.inFlightTotal();
+      const room = this.maxHeld - this.heldTotal;
       let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
+      if (room > 0) {
         try {
           claimed = await this.queue.claim({
-            limit: free,
-            perWebhook: this.perWebhook,
-            inFlight: this.inFlight,
-            leaseMs: this.timeoutMs * 2 + 30_000,
+            limit: room,
+            perWebhook: this.perWebhook * PREFETCH,
+            inFlight: this.held,
+            leaseMs: this.timeoutMs * (PREFETCH + 1) + 30_000,
           });
           if (failing) this.log.log('webhooks: the database answers again; delivering');
           failing = false;
@@ -117,20 +129,42 @@ export class WebhookDispatcher {
           continue;
         }
       }
-      for (const delivery of claimed) this.launch(delivery);
-      if (claimed.length > 0 && claimed.length === free) continue;
+      for (const delivery of claimed) {
+        add(this.held, delivery.webhookId, 1);
+        this.heldTotal += 1;
+        const queue = this.waiting.get(delivery.webhookId) ?? [];
+        queue.push(delivery);
+        this.waiting.set(delivery.webhookId, queue);
+      }
+      this.pump();
+      if (claimed.length > 0 && claimed.length === room) continue;
       await delay(this.pollMs, this.wakeUp.signal); // stop() wakes it too
     }
   }
 
+  /** Starts waiting deliveries while their webhook has a free sending slot (perWebhook) and the process too (concurrency). */
+  private pump(): void {
+    for (const [webhookId, queue] of this.waiting) {
+      while (queue.length > 0 && (this.sending.get(webhookId) ?? 0) < this.perWebhook && this.sendingTotal < this.concurrency) {
+        this.launch(queue.shift()!);
+      }
+      if (queue.length === 0) this.waiting.delete(webhookId);
+    }
+  }
+
   private launch(delivery: ClaimedDelivery): void {
-    this.inFlight.set(delivery.webhookId, (this.inFlight.get(delivery.webhookId) ?? 0) + 1);
+    const webhookId = delivery.webhookId;
+    add(this.sending, webhookId, 1);
+    this.sendingTotal += 1;
     const task = this.deliver(delivery).finally(() => {
-      const left = (this.inFlight.get(delivery.webhookId) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(delivery.webhookId, left);
-      else this.inFlight.delete(delivery.webhookId);
+      add(this.sending, webhookId, -1);
+      add(this.held, webhookId, -1);
+      this.sendingTotal -= 1;
+      this.heldTotal -= 1;
       this.running.delete(task);
-      this.wake();
+      if (!this.stopped) this.pump();
+      // claim again when this webhook's claimed deliveries run low, or the process's
+      if ((this.held.get(webhookId) ?? 0) <= this.perWebhook || this.heldTotal <= this.maxHeld / 2) this.wake();
     });
     this.running.add(task);
   }
@@ -168,6 +202,15 @@ export class WebhookDispatcher {
     else if (outcome.kind === 'failed') this.log.warn(`webhooks: ${what}: ${errorOf(result) ?? 'failed'}; giving up (retries exhausted)`);
     else if (outcome.kind === 'retry') this.log.debug(`webhooks: ${what}: ${errorOf(result) ?? 'failed'}; retrying at ${outcome.nextAttemptAt.toISOString()}`);
   }
+}
+
+/** How many times perWebhook a dispatcher claims of one webhook ahead of sending. */
+const PREFETCH = 4;
+
+function add(counts: Map<number, number>, key: number, n: number): void {
+  const value = (counts.get(key) ?? 0) + n;
+  if (value > 0) counts.set(key, value);
+  else counts.delete(key);
 }
 
 function errorOf(result: SendResult): string | null {

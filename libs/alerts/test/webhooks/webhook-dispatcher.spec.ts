@@ -204,6 +204,25 @@ describe('WebhookDispatcher over real HTTP and Postgres', { timeout: 30_000 }, (
     await slow.close(); // frees the hanging attempts so the dispatcher stops at once
   });
 
+  it('gives back the deliveries it claimed but never sent when it stops', async () => {
+    const slow = await receiver(() => 'hang');
+    const id = await webhook('stopping', slow.url);
+    await enqueue(id, 3);
+    const d = await dispatcher({ perWebhook: 1, timeoutMs: 20_000 });
+    await slow.received(1);
+    const stopped = d.stop();
+    await slow.close();
+    await stopped;
+    running.splice(running.indexOf(d), 1);
+    const rows = (await repository.deliveries(id, { limit: 10 }))!;
+    expect(rows.map((r) => [r.status, r.attempts, r.attemptLog.length]).sort()).toEqual([
+      ['pending', 0, 0],
+      ['pending', 0, 0],
+      ['pending', 1, 1],
+    ]);
+    expect(rows.filter((r) => r.attempts === 0).every((r) => r.nextAttemptAt!.getTime() <= Date.now())).toBe(true);
+  });
+
   it('two dispatchers on one database never deliver one delivery twice', async () => {
     const r = await receiver(() => 200);
     const a = await webhook('shared-a', r.url);

@@ -41,9 +41,9 @@ export interface AttemptResult {
 export interface ClaimOptions {
   /** Most deliveries claimed at once. */
   readonly limit: number;
-  /** Most deliveries of one webhook in flight in this dispatcher. */
+  /** Most deliveries of one webhook held (claimed, not yet finished) by this dispatcher. */
   readonly perWebhook: number;
-  /** Deliveries this dispatcher already has in flight, per webhook id. */
+  /** Deliveries this dispatcher already holds, per webhook id. */
   readonly inFlight: ReadonlyMap<number, number>;
   /** How long a claim holds a delivery: past it, another dispatcher may claim it again. */
   readonly leaseMs: number;
@@ -82,7 +82,7 @@ export class WebhookDeliveryQueue {
   }
 
   /**
-   * Claims due deliveries of enabled webhooks, oldest first, at most `perWebhook` in flight per webhook, with
+   * Claims due deliveries of enabled webhooks, oldest first, at most `perWebhook` held per webhook, with
    * `FOR UPDATE SKIP LOCKED`: two dispatchers never claim one delivery. A claim increments `attempts` and moves
    * `next_attempt_at` to the end of the lease, so the delivery is claimed again only if its dispatcher died.
    */
@@ -163,6 +163,19 @@ export class WebhookDeliveryQueue {
         returning 1
       )
       select (select count(*) from attempt) + (select count(*) from delivery) + (select count(*) from webhook) as n`;
+  }
+
+  /**
+   * Gives back deliveries claimed but never attempted (a dispatcher stopping): due at once again, their claim's
+   * attempt uncounted, unless another claim took them since.
+   */
+  async release(deliveries: readonly Pick<ClaimedDelivery, 'id' | 'attempt'>[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    const sql = this.sql;
+    await sql`
+      update webhook_deliveries d set attempts = d.attempts - 1, next_attempt_at = now()
+      from unnest(${sql.array(deliveries.map((d) => d.id))}::int8[], ${sql.array(deliveries.map((d) => d.attempt))}::int4[]) as r(id, attempt)
+      where d.id = r.id and d.attempts = r.attempt and d.status = 'pending'`;
   }
 
   /** Calls `onEnqueued` whenever the outbox enqueued deliveries (NOTIFY); resolves once listening. */
