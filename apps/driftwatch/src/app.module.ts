@@ -5,6 +5,8 @@ import { PersistenceModule } from '@driftwatch/persistence';
 export interface AppOptions {
   readonly databaseUrl: string;
   readonly version: string;
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS, for the URL check of the webhooks API (default false). */
+  readonly allowPrivateWebhooks?: boolean;
 }
 
 /** The whole application: feature modules composed over one database. */
@@ -13,7 +15,7 @@ export class AppModule {
   static forRoot(options: AppOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version })],
+      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version, webhooks: { allowPrivateNetworks: options.allowPrivateWebhooks ?? false } })],
     };
   }
 }

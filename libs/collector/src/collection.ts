@@ -110,7 +110,7 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
   await store.flowRecords.ensurePartitions();
   const pipeline = new FlowPipeline(
     { snapshot: declared.snapshot, id: revisionId },
-    { store, windowMs: options.windowSeconds * 1000, logger: { error: log, warn: log, log, debug: () => undefined } },
+    { store, windowMs: options.windowSeconds * 1000, logger },
   );
   const sources = options.sources.map((spec) => createSource(spec, pipeline, options));
   for (const [index, source] of sources.entries()) {

@@ -59,6 +59,7 @@ export const configSchema = z.object({
   SOURCE_SERVER_ALLOW_PLAINTEXT: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((value) => value === 'true'),
   FLOW_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(3600, 'must be at most 3600').default(10),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
 });
 
 /** Settings that mean nothing alone: [variable, the variable it needs]. */

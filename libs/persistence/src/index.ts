@@ -10,3 +10,19 @@ export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.j
 export type { EvidenceRow } from './flows/evidence.repository.js';
 export type { NewPolicyRevision } from './flows/policy-revision.repository.js';
 export type { CollectorState, CollectorEventRow } from './flows/collector-state.repository.js';
+export { enqueueWebhookDeliveries, WEBHOOK_DELIVERY_CHANNEL, WEBHOOK_SEVERITIES, type OutboxEvent } from './webhooks/webhook-outbox.js';
+export {
+  WebhookDeliveryQueue,
+  type AttemptOutcome,
+  type AttemptResult,
+  type ClaimedDelivery,
+  type ClaimOptions,
+} from './webhooks/webhook-delivery-queue.js';
+export {
+  WebhookNameTakenError,
+  WebhookRepository,
+  type DeliveryView,
+  type NewWebhook,
+  type WebhookChanges,
+  type WebhookView,
+} from './webhooks/webhook.repository.js';

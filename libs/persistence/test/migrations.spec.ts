@@ -60,6 +60,7 @@ describe('applyMigrations on an empty database', () => {
       'evidence_flows',
       'flow_records',
       'policy_revisions',
+      'webhook_attempts',
       'webhook_deliveries',
       'webhooks',
     ]);

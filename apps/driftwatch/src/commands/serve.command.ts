@@ -4,6 +4,7 @@ import type { Config } from '@driftwatch/config';
 import { FlowStore } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
+import { WebhookDispatcher } from '@driftwatch/alerts';
 import { clientTls, serverTls, SourceSetupError, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { createApp } from '../server.js';
@@ -13,7 +14,8 @@ export const usage = `usage: driftwatch serve
 
 Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations, and the flow
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
-the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies).
+the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies), and delivers
+the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks reach private addresses).
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
@@ -76,7 +78,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }
-    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL });
+    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL, allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS });
     try {
       await app.listen(config.PORT, config.HOST);
     } catch (error) {
@@ -87,6 +89,17 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new CliError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason}`);
     }
+    const webhooks = await WebhookDispatcher.start({
+      databaseUrl: database.url,
+      version,
+      allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      logger,
+    }).catch(async (error: Error) => {
+      await app.close();
+      await collection?.stop();
+      await store?.close();
+      throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
+    });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     io.stdout(
@@ -103,6 +116,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     });
     process.off('SIGHUP', reload);
     io.stderr('stopping\n');
+    await webhooks.stop();
     await collection?.stop();
     await store?.close();
     await app.close();
