@@ -6,6 +6,8 @@ import { runCli } from './run-cli.js';
 const policies = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop', 'policies');
 const databaseUrl = inject('databaseUrl');
 const lines = (text: string) => text.trim().split('\n');
+/** Log lines without their time and level stamp (`2026-…Z WARN  `). */
+const messages = (text: string) => lines(text).map((l) => l.replace(/^\S+Z [A-Z]+ +/, ''));
 
 describe('driftwatch collect: its sources', () => {
   it('exits 1 when a source was never reached, saying so in its last line after the summary', async () => {
@@ -13,7 +15,7 @@ describe('driftwatch collect: its sources', () => {
     const run = await runCli(['collect', '--hubble', `127.0.0.1:${port}`, '--policies', policies, '--until-idle', '1'], { DATABASE_URL: databaseUrl }, 30_000);
     expect(run.code).toBe(1);
     expect(JSON.parse(lines(run.stdout).at(-1) ?? '{}')).toMatchObject({ flows: 0 });
-    expect(lines(run.stderr).filter((l) => l.includes('cannot reach'))).toEqual([
+    expect(messages(run.stderr).filter((l) => l.includes('cannot reach'))).toEqual([
       `hubble:127.0.0.1:${port}: cannot reach Hubble at 127.0.0.1:${port} (connection refused); reconnecting with backoff`,
     ]);
     expect(lines(run.stderr).at(-1)).toBe(
@@ -24,7 +26,7 @@ describe('driftwatch collect: its sources', () => {
   it('prints the address a server listening on port 0 is bound to, and keeps the configured one as its id', async () => {
     const run = await runCli(['collect', '--ingest-listen', '127.0.0.1:0', '--policies', policies, '--until-idle', '1'], { DATABASE_URL: databaseUrl }, 30_000);
     expect(run.code).toBe(0);
-    const listening = lines(run.stderr).find((l) => l.startsWith('ingest:127.0.0.1:0: listening on '));
+    const listening = messages(run.stderr).find((l) => l.startsWith('ingest:127.0.0.1:0: listening on '));
     expect(listening).toMatch(/^ingest:127\.0\.0\.1:0: listening on 127\.0\.0\.1:(\d+); plaintext without authentication, loopback only$/);
     expect(Number(/127\.0\.0\.1:(\d+);/.exec(listening ?? '')?.[1])).toBeGreaterThan(0);
   });

@@ -60,7 +60,7 @@ describe('the batch writer sets aside the rows Postgres refuses and stores the r
     const collector = 'writer:mixed';
     const outcome = await store.writeBatch({
       records: [recordRow(t, { cluster: 'mixed', sampleFlowId: 'mixed-ok' })],
-      evidence: [evidenceRow(t, { flowId: 'mixed-ev-bad', body: { text: 'a\u0000b' } }), evidenceRow(t, { flowId: 'mixed-ev-ok' })],
+      evidence: [evidenceRow(t, { flowId: 'mixed-ev-bad', srcNamespace: 'ns\u0000x' }), evidenceRow(t, { flowId: 'mixed-ev-ok' })],
       events: [
         { collectorId: collector, at: t, kind: 'node_status', count: 1, details: { message: 'x\u0000y' } },
         { collectorId: collector, at: t, kind: 'connected', count: 0, details: {} },
