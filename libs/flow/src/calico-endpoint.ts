@@ -47,13 +47,12 @@ export function calicoEndpoint(side: CalicoSide): FlowEndpoint {
   const podName = isPod ? (name !== undefined && !name.endsWith('*') ? name : aggregated !== undefined && !aggregated.endsWith('*') ? aggregated : undefined) : undefined;
   const nameForWorkload = podName ?? aggregated;
   const labels = isPod ? parseKeyValueLabels(side.labels) : undefined;
-  return {
+  const endpoint: FlowEndpoint = {
     kind,
     namespace,
     podName,
     workload: isPod && nameForWorkload !== undefined ? inferWorkload(nameForWorkload) : undefined,
     labels: labels?.labels,
-    ...(labels?.truncated === true && { labelsTruncated: true }),
     namespaceLabels: undefined,
     ip: side.ip === '' ? undefined : side.ip,
     identity: undefined,
@@ -65,6 +64,8 @@ export function calicoEndpoint(side: CalicoSide): FlowEndpoint {
     service: side.service,
     reportedName: aggregated !== undefined && aggregated !== podName ? aggregated : isPod ? undefined : name,
   };
+  // Rare: a separate shape only for endpoints whose labels were cut, so the common one stays monomorphic.
+  return labels?.truncated === true ? { ...endpoint, labelsTruncated: true } : endpoint;
 }
 
 /** Calico protocol names (`tcp`, `udp`, `sctp`, `icmp`, `icmp6`, or a number) in our spelling. */

@@ -96,14 +96,13 @@ export function hubbleEndpoint(
   else if (parsed.cidr !== undefined || parsed.fqdn) kind = 'external';
   else kind = reservedKind(parsed.reserved) ?? identityKind(identity);
   const isPod = kind === 'pod';
-  return {
+  const endpoint: FlowEndpoint = {
     kind,
     namespace,
     podName,
     workload: isPod ? workloadOf(workloads, podName, path) : undefined,
     labels: isPod ? parsed.labels : undefined,
     namespaceLabels: isPod ? parsed.namespaceLabels : undefined,
-    ...(isPod && parsed.truncated && { labelsTruncated: true }),
     ip,
     identity: identity === 0 ? undefined : identity,
     endpointId: endpointId === 0 ? undefined : endpointId,
@@ -114,4 +113,6 @@ export function hubbleEndpoint(
     service,
     reportedName: undefined,
   };
+  // Rare: a separate shape only for endpoints whose labels were cut, so the common one stays monomorphic.
+  return isPod && parsed.truncated ? { ...endpoint, labelsTruncated: true } : endpoint;
 }

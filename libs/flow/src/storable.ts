@@ -17,21 +17,28 @@ interface Problem {
   readonly message: string;
 }
 
-/** Why a text cannot be stored as a name (NUL, too long), or undefined when it can. */
-export function textProblem(value: string | undefined, path: string): Problem | undefined {
+/**
+ * Why a text cannot be stored as a name (NUL, too long), or undefined when it can. The field's path is given as
+ * (`path`, `sub`) and joined only for a problem, so a good flow allocates nothing here.
+ */
+export function textProblem(value: string | undefined, path: string, sub?: string): Problem | undefined {
   if (value === undefined) return undefined;
-  if (value.indexOf('\u0000') >= 0) return { code: 'nul_in_string', path, message: `${path} holds a NUL byte` };
+  if (value.indexOf('\u0000') >= 0) {
+    const at = sub === undefined ? path : `${path}.${sub}`;
+    return { code: 'nul_in_string', path: at, message: `${at} holds a NUL byte` };
+  }
   if (value.length > MAX_NAME_BYTES / 3 && Buffer.byteLength(value, 'utf8') > MAX_NAME_BYTES) {
-    return { code: 'string_too_long', path, message: `${path} is longer than ${MAX_NAME_BYTES} bytes (${Buffer.byteLength(value, 'utf8')})` };
+    const at = sub === undefined ? path : `${path}.${sub}`;
+    return { code: 'string_too_long', path: at, message: `${at} is longer than ${MAX_NAME_BYTES} bytes (${Buffer.byteLength(value, 'utf8')})` };
   }
   return undefined;
 }
 
-function textsProblem(values: readonly string[] | undefined, path: string): Problem | undefined {
+function textsProblem(values: readonly string[] | undefined, path: string, sub: string): Problem | undefined {
   if (values === undefined) return undefined;
   for (let i = 0; i < values.length; i++) {
-    const problem = textProblem(values[i], `${path}[${i}]`);
-    if (problem) return problem;
+    const problem = textProblem(values[i], path, sub);
+    if (problem) return { ...problem, path: `${problem.path}[${i}]` };
   }
   return undefined;
 }
@@ -44,34 +51,34 @@ export function timeProblem(ms: number | undefined, path: string): Problem | und
 
 function endpointProblem(e: FlowEndpoint, path: string): Problem | undefined {
   if (e.ip !== undefined && !isIpAddress(e.ip)) {
-    const problem = textProblem(e.ip, `${path}.ip`);
+    const problem = textProblem(e.ip, path, 'ip');
     return problem ?? { code: 'invalid_ip', path: `${path}.ip`, message: `${path}.ip is not an IP address: ${JSON.stringify(e.ip.slice(0, 40))}` };
   }
   return (
-    textProblem(e.namespace, `${path}.namespace`) ??
-    textProblem(e.podName, `${path}.pod_name`) ??
-    textProblem(e.workload?.name, `${path}.workload.name`) ??
-    textProblem(e.workload?.kind, `${path}.workload.kind`) ??
-    textProblem(e.cidr, `${path}.cidr`) ??
-    textProblem(e.cluster, `${path}.cluster`) ??
-    textProblem(e.reportedName, `${path}.name`) ??
-    textProblem(e.service?.name, `${path}.service.name`) ??
-    textProblem(e.service?.namespace, `${path}.service.namespace`) ??
-    textProblem(e.service?.portName, `${path}.service.port_name`) ??
-    textsProblem(e.reserved, `${path}.reserved`) ??
-    textsProblem(e.dnsNames, `${path}.names`)
+    textProblem(e.namespace, path, 'namespace') ??
+    textProblem(e.podName, path, 'pod_name') ??
+    textProblem(e.workload?.name, path, 'workload.name') ??
+    textProblem(e.workload?.kind, path, 'workload.kind') ??
+    textProblem(e.cidr, path, 'cidr') ??
+    textProblem(e.cluster, path, 'cluster') ??
+    textProblem(e.reportedName, path, 'name') ??
+    textProblem(e.service?.name, path, 'service.name') ??
+    textProblem(e.service?.namespace, path, 'service.namespace') ??
+    textProblem(e.service?.portName, path, 'service.port_name') ??
+    textsProblem(e.reserved, path, 'reserved') ??
+    textsProblem(e.dnsNames, path, 'names')
   );
 }
 
 function policyProblem(policies: readonly ReportedPolicy[]): Problem | undefined {
   for (let i = 0; i < policies.length; i++) {
     const p = policies[i] as ReportedPolicy;
-    const path = `policies[${i}]`;
+    const path = 'policies';
     const problem =
-      textProblem(p.name, `${path}.name`) ?? textProblem(p.namespace, `${path}.namespace`) ?? textProblem(p.kind, `${path}.kind`) ??
-      textProblem(p.tier, `${path}.tier`) ?? textProblem(p.revision, `${path}.revision`) ?? textsProblem(p.labels, `${path}.labels`) ??
-      textProblem(p.trigger?.name, `${path}.trigger.name`) ?? textProblem(p.trigger?.namespace, `${path}.trigger.namespace`);
-    if (problem) return problem;
+      textProblem(p.name, path, 'name') ?? textProblem(p.namespace, path, 'namespace') ?? textProblem(p.kind, path, 'kind') ??
+      textProblem(p.tier, path, 'tier') ?? textProblem(p.revision, path, 'revision') ?? textsProblem(p.labels, path, 'labels') ??
+      textProblem(p.trigger?.name, path, 'trigger.name') ?? textProblem(p.trigger?.namespace, path, 'trigger.namespace');
+    if (problem) return { ...problem, path: problem.path.replace('policies', `policies[${i}]`) };
   }
   return undefined;
 }
