@@ -22,7 +22,7 @@ describe('FlowStore', () => {
   it('writes a batch of flow records in one statement and reads them back as written', async () => {
     const rows = [
       record({}),
-      record({ label: 'unexpected', driftKind: 'unenforced-deny', dstPort: 5432, flowCount: 2, issues: ['labels_unknown', 'port_unknown'] }),
+      record({ label: 'unexpected', driftKind: 'unenforced-deny', dstPort: 5432, flowCount: 2, issues: ['pod_labels_unknown', 'port_unknown'] }),
       record({ label: null, event: 'reply', flowCount: 4, srcIp: null, dstIp: 'fd00::1', dstPort: null }),
     ];
     await store.flowRecords.insert(rows);

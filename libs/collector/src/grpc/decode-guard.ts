@@ -1,3 +1,4 @@
+import type { MalformedCode } from '@driftwatch/contracts';
 /**
  * Decoding that never kills a stream. grpc-js ends a call with INTERNAL when a message fails to deserialize
  * (server side) or cancels it (client side); a source that must skip one bad message and go on wraps its
@@ -15,7 +16,7 @@ export class UndecodableMessage {
   ) {}
 
   /** The problem as data, in the shape `FlowPipeline.reject` takes. */
-  get problem(): { code: string; message: string } {
+  get problem(): { code: MalformedCode; message: string } {
     return { code: 'undecodable_message', message: `cannot decode a ${this.size}-byte message: ${this.reason}` };
   }
 }

@@ -1,3 +1,4 @@
+import type { FlowIssueCode } from '@driftwatch/contracts';
 import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
 import { renderExplanation } from '@driftwatch/policy-engine';
@@ -8,7 +9,7 @@ interface OpenRecord {
   flowCount: number;
   firstSeen: number;
   lastSeen: number;
-  issues: Set<string>;
+  issues: Set<FlowIssueCode>;
   evidence: number;
   /** The source (collector id) whose flows these are. */
   sourceId: string;

@@ -18,11 +18,7 @@ export interface CollectorState {
 export interface CollectorEventRow {
   readonly collectorId: string;
   readonly at: Date;
-  /**
-   * One of {@link CollectorEventKind}. Typed `string` until libs/collector's pipeline passes the union (its
-   * `event(sourceId, kind: string, …)`); then this becomes `CollectorEventKind`.
-   */
-  readonly kind: CollectorEventKind | (string & {});
+  readonly kind: CollectorEventKind;
   readonly count: number;
   readonly details: Record<string, unknown>;
 }
@@ -70,7 +66,7 @@ export class CollectorStateRepository {
   }
 
   async events(collectorId?: string): Promise<CollectorEventRow[]> {
-    const rows = await this.sql<{ collector_id: string; at: Date; kind: string; count: string; details: Record<string, unknown> }[]>`
+    const rows = await this.sql<{ collector_id: string; at: Date; kind: CollectorEventKind; count: string; details: Record<string, unknown> }[]>`
       select collector_id, at, kind, count::text, details from collector_events
       where ${collectorId ? this.sql`collector_id = ${collectorId}` : this.sql`true`} order by id`;
     return rows.map((r) => ({ collectorId: r.collector_id, at: r.at, kind: r.kind, count: Number(r.count), details: r.details }));

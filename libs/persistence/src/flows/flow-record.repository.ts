@@ -26,11 +26,8 @@ export interface FlowRecordRow {
   readonly firstSeen: Date;
   readonly lastSeen: Date;
   readonly sampleFlowId: string | null;
-  /**
-   * {@link FlowIssueCode}s, sorted. Typed `string` until libs/collector's window aggregator keeps its issue set as
-   * `Set<FlowIssueCode>`; then this becomes `readonly FlowIssueCode[]`.
-   */
-  readonly issues: readonly (FlowIssueCode | (string & {}))[];
+  /** The missing facts of the flows in this record, sorted. */
+  readonly issues: readonly FlowIssueCode[];
 }
 
 /** Totals of stored flows per label and drift kind (label null = counted, not classified). */

@@ -154,7 +154,7 @@ async function writeAround(tx: Tx, batch: FlowBatch): Promise<BatchOutcome> {
   const rows = unstorable.map((u) => ({
     collectorId: u.collectorId,
     at,
-    kind: 'malformed',
+    kind: 'malformed' as const,
     count: u.count,
     details: { code: 'unstorable', tables: u.tables, lastMessage: u.message },
   }));
