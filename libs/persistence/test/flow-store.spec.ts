@@ -30,7 +30,7 @@ describe('FlowStore', () => {
     expect(back).toHaveLength(3);
     expect(back.map((r) => [r.label, r.driftKind, r.event, r.flowCount, r.issues, r.dstIp, r.dstPort])).toEqual([
       ['allowed', null, 'connection', 3, [], '10.0.0.2', 8080],
-      ['unexpected', 'unenforced-deny', 'connection', 2, ['labels_unknown', 'port_unknown'], '10.0.0.2', 5432],
+      ['unexpected', 'unenforced-deny', 'connection', 2, ['pod_labels_unknown', 'port_unknown'], '10.0.0.2', 5432],
       [null, null, 'reply', 4, [], 'fd00::1', null],
     ]);
     expect(back[0]?.windowStart.toISOString()).toBe('2019-05-05T12:00:00.000Z');
