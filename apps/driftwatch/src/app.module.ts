@@ -5,6 +5,8 @@ import { PersistenceModule } from '@driftwatch/persistence';
 export interface AppOptions {
   readonly databaseUrl: string;
   readonly version: string;
+  /** `DRIFTWATCH_ADMIN_TOKEN`, accepted as an admin key. */
+  readonly adminToken?: string;
 }
 
 /** The whole application: feature modules composed over one database. */
@@ -13,7 +15,7 @@ export class AppModule {
   static forRoot(options: AppOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version })],
+      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version, ...(options.adminToken ? { adminToken: options.adminToken } : {}) })],
     };
   }
 }

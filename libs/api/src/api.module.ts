@@ -1,15 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { HealthController } from './health/health.controller.js';
-import { APP_VERSION } from './tokens.js';
+import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 
-/** REST under /api/v1 (the prefix is set by the app). */
+/** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
 @Module({})
 export class ApiModule {
-  static forRoot(options: { version: string }): DynamicModule {
+  static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
       controllers: [HealthController],
-      providers: [{ provide: APP_VERSION, useValue: options.version }],
+      providers: [
+        { provide: APP_VERSION, useValue: options.version },
+        { provide: API_OPTIONS, useValue: options },
+        ApiKeyAuthenticator,
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
     };
   }
 }

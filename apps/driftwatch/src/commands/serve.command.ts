@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
-import { applyMigrations, FlowStore } from '@driftwatch/persistence';
+import { issueInitialAdminKey } from '@driftwatch/api';
+import { AlertStore, applyMigrations, FlowStore } from '@driftwatch/persistence';
 import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
@@ -13,6 +14,8 @@ export const usage = `usage: driftwatch serve
 Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations, and the flow
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
 the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies).
+Every endpoint but health needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`, or set
+DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin key and prints it once.
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 SIGHUP reloads the policies; SIGINT or SIGTERM stop cleanly.`;
 
@@ -28,6 +31,16 @@ export function configuredSources(config: Config): SourceSpec[] {
   return specs;
 }
 
+/** Creates the first admin key when the database has none (and no DRIFTWATCH_ADMIN_TOKEN is set). */
+async function firstAdminKey(databaseUrl: string): Promise<string | undefined> {
+  const store = AlertStore.open(databaseUrl, 1);
+  try {
+    return await issueInitialAdminKey(store.keys);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Resolves when the server has been stopped by a signal. */
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   parseCommandArgs(args, {});
@@ -38,6 +51,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`migration failed: ${error.message}`);
     });
     if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    const initialKey = config.DRIFTWATCH_ADMIN_TOKEN ? undefined : await firstAdminKey(database.url);
     const specs = configuredSources(config);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
@@ -58,7 +72,12 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }
-    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL });
+    const app = await createApp({
+      databaseUrl: database.url,
+      version,
+      logLevel: config.LOG_LEVEL,
+      ...(config.DRIFTWATCH_ADMIN_TOKEN ? { adminToken: config.DRIFTWATCH_ADMIN_TOKEN } : {}),
+    });
     try {
       await app.listen(config.PORT, config.HOST);
     } catch (error) {
@@ -72,6 +91,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     io.stdout(`database: ${database.description}\n`);
+    if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
     io.stdout(
       specs.length === 0
         ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'

@@ -33,7 +33,7 @@ export const CurrentActor = createParamDecorator((_data: unknown, context: Execu
 /** True when `actor` may see traffic or an alert between these namespaces (either side in scope; none: only `*`). */
 export function canSee(actor: Actor, srcNamespace: string | null | undefined, dstNamespace: string | null | undefined): boolean {
   if (actor.namespaces === '*') return true;
-  return [srcNamespace, dstNamespace].some((ns) => ns != null && actor.namespaces.includes(ns));
+  return [srcNamespace, dstNamespace].some((ns) => ns !== null && ns !== undefined && actor.namespaces.includes(ns));
 }
 
 /** True when `actor`'s role is at least `role`. */
