@@ -1,3 +1,4 @@
+import type { FlowObserver } from '@driftwatch/flow';
 import type { FlowStore } from '@driftwatch/persistence';
 import { loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
 import { FlowPipeline } from './pipeline/flow-pipeline.js';
@@ -37,6 +38,8 @@ export interface CollectionOptions {
   /** TLS of the servers sources push to (Felix, Ingest). */
   readonly serverTls?: ServerTlsOptions;
   readonly windowSeconds: number;
+  /** Consumers of every classified flow (the drift detector); told the active revision at start and on reload. */
+  readonly observers?: readonly FlowObserver[];
   /** Where progress and problems go, one line each (no trailing newline). */
   readonly log: (line: string) => void;
 }
@@ -91,8 +94,9 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
   await store.flowRecords.ensurePartitions();
   const pipeline = new FlowPipeline(
     { snapshot: declared.snapshot, id: revisionId },
-    { store, windowMs: options.windowSeconds * 1000, log },
+    { store, windowMs: options.windowSeconds * 1000, log, ...(options.observers ? { observers: options.observers } : {}) },
   );
+  for (const observer of options.observers ?? []) observer.revisionChanged?.(revisionId, declared.snapshot);
   const sources = options.sources.map((spec) => createSource(spec, pipeline, options));
   for (const [index, source] of sources.entries()) {
     const spec = options.sources[index] as SourceSpec;

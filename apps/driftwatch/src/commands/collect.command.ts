@@ -4,6 +4,7 @@ import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
+import { startDriftDetection } from '../drift-detection.js';
 import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
@@ -71,12 +72,14 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const started = performance.now();
   const database = await openDatabase(io, config);
   let store: FlowStore | undefined;
+  let detection: ReturnType<typeof startDriftDetection> | undefined;
   try {
     await applyMigrations(database.url).catch((error: Error) => {
       throw new CliError(`migration failed: ${error.message}`);
     });
     store = await FlowStore.open(database.url);
-    const collection = await startCollection({ store, policies, sources, windowSeconds, log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
+    detection = startDriftDetection(database.url, config, io);
+    const collection = await startCollection({ store, policies, sources, windowSeconds, observers: [detection.detector], log: (line) => io.stderr(`${line}\n`), ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}) }).catch((error: Error) => {
       throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
     });
     const summary = collection.pipeline.summary;
@@ -109,15 +112,19 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       process.once('SIGTERM', stop);
       process.on('SIGHUP', reload);
     });
-    const failure = await collection.stop().then(
-      () => undefined,
-      (error: Error) => error,
-    );
+    const failure = await collection
+      .stop()
+      .then(() => detection?.stop())
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
     const s = summary;
     io.stdout(summaryLine(s, started));
     if (failure) throw new CliError(`${failure.message} (the summary above counts flows received, not flows stored)`);
     return 0;
   } finally {
+    await detection?.stop().catch(() => undefined);
     await store?.close();
     await database.close();
   }

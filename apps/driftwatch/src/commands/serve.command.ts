@@ -6,6 +6,7 @@ import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { clientTls, serverTls, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { configOrExit, openDatabase } from '../database.js';
+import { startDriftDetection } from '../drift-detection.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
 
@@ -55,8 +56,10 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const specs = configuredSources(config);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
+    let detection: ReturnType<typeof startDriftDetection> | undefined;
     if (specs.length > 0) {
       store = await FlowStore.open(database.url);
+      detection = startDriftDetection(database.url, config, io);
       const tls = clientTls(config.FLOW_SOURCE_TLS_CA, config.FLOW_SOURCE_TLS_CERT, config.FLOW_SOURCE_TLS_KEY, config.FLOW_SOURCE_TLS_SERVER_NAME);
       const serverTlsOptions = serverTls(config.SOURCE_SERVER_TLS_CERT, config.SOURCE_SERVER_TLS_KEY, config.SOURCE_SERVER_TLS_CLIENT_CA);
       collection = await startCollection({
@@ -65,9 +68,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         policies: config.POLICY_DIR ?? examplePolicies,
         sources: specs,
         windowSeconds: config.FLOW_WINDOW_SECONDS,
+        observers: [detection.detector],
         log: (line) => io.stderr(`${line}\n`),
         ...(tls ? { tls } : {}),
       }).catch(async (error: Error) => {
+        await detection?.stop();
         await store?.close();
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
@@ -83,6 +88,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     } catch (error) {
       await app.close();
       await collection?.stop();
+      await detection?.stop();
       await store?.close();
       const e = error as NodeJS.ErrnoException;
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
@@ -107,6 +113,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     process.off('SIGHUP', reload);
     io.stderr('stopping\n');
     await collection?.stop();
+    await detection?.stop();
     await store?.close();
     await app.close();
     return 0;

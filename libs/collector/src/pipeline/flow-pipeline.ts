@@ -1,4 +1,4 @@
-import { FlowClassifier, type CalicoNormalizeResult, type Classification, type Flow, type HubbleNormalizeResult, type NormalizeError } from '@driftwatch/flow';
+import { FlowClassifier, type CalicoNormalizeResult, type Classification, type Flow, type FlowObserver, type HubbleNormalizeResult, type NormalizeError } from '@driftwatch/flow';
 import type { CollectorEventRow, CollectorState, FlowBatch, FlowStore } from '@driftwatch/persistence';
 import type { PolicySnapshot } from '@driftwatch/policy-engine';
 import { RecentIds } from './recent-ids.js';
@@ -42,6 +42,8 @@ export interface FlowPipelineOptions {
   readonly maxOpenRecords?: number;
   /** Called for every flow after classification (the `evaluate` CLI prints from here). */
   readonly onFlow?: (flow: Flow, classification: Classification) => void;
+  /** Consumers of every classified flow (the drift detector), called right after classification. */
+  readonly observers?: readonly FlowObserver[];
   readonly log?: (line: string) => void;
 }
 
@@ -105,6 +107,7 @@ export class FlowPipeline {
   setRevision(revision: ActiveRevision): void {
     this.revision = revision;
     this.classifier = new FlowClassifier(revision.snapshot);
+    for (const observer of this.options.observers ?? []) observer.revisionChanged?.(revision.id, revision.snapshot);
   }
 
   get activeRevision(): ActiveRevision {
@@ -223,6 +226,7 @@ export class FlowPipeline {
     if (verdict.label === undefined) this.summary.skipped += 1;
     else this.summary[verdict.label] += 1;
     this.options.onFlow?.(flow, verdict);
+    if (this.options.observers) for (const observer of this.options.observers) observer.observe(flow, verdict, this.revision.id);
     if (!this.options.store) return;
     this.aggregator.add(flow, verdict, this.revision.id);
     if (flow.time > this.watermark) this.watermark = flow.time;

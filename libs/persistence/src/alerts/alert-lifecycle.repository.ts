@@ -122,13 +122,17 @@ export class AlertLifecycleRepository {
     });
   }
 
-  /** Resolves every unresolved alert no detector has counted a flow for in `quietMs` (`alert.resolved`). */
-  async resolveQuiet(quietMs: number): Promise<AlertEventRecord[]> {
+  /**
+   * Resolves every unresolved alert no detector has counted a flow for in `quietMs` (`alert.resolved`), except
+   * `exceptIds` (alerts the caller holds counts for that it has not written yet).
+   */
+  async resolveQuiet(quietMs: number, exceptIds: readonly string[] = []): Promise<AlertEventRecord[]> {
     return this.sql.begin(async (tx) => {
       const sql = tx as unknown as Sql;
       const rows = await sql<SummaryRow[]>`
         update alerts a set status = 'resolved', resolved_at = now(), resolution = ${sql.json({ reason: 'quiet', quietMs })}
         where a.status <> 'resolved' and a.last_observed_at < now() - ${quietMs / 1000} * interval '1 second'
+          and not (a.id = any(${sql.array([...exceptIds])}::int8[]))
         returning ${sql.unsafe(SUMMARY_COLUMNS)}`;
       return recordAlertEvents(sql, rows.map((r) => ({ type: 'alert.resolved' as const, alert: toSummary(r) })));
     });
