@@ -27,6 +27,8 @@ describe('driftwatch keys and the first admin key of serve (real binary, own dat
     try {
       expect(key).toMatch(/^dw_[A-Za-z0-9_-]{43}$/);
       expect((await fetch(`${first.url}/api/v1/health`)).status).toBe(200);
+      expect((await fetch(`${first.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await fetch(`${first.url}/api/v1/alerts`)).status).toBe(401);
     } finally {
       expect(await first.stop()).toBe(0);
     }

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AlertsController } from './alerts/alerts.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { HealthController } from './health/health.controller.js';
@@ -11,7 +12,7 @@ export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController],
+      controllers: [HealthController, AlertsController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
