@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 
@@ -17,6 +18,7 @@ export class ApiModule {
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
         ApiKeyAuthenticator,
+        AlertsGateway,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };
