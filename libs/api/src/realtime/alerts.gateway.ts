@@ -37,6 +37,9 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
   @WebSocketServer() private server!: Server;
   private feed: AlertEventFeed | undefined;
   private revocations: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private destroyed = false;
+  private warned = false;
   private readonly log = new NestLogger('AlertsGateway');
 
   constructor(
@@ -44,19 +47,41 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     private readonly stores: AlertStoreProvider,
   ) {}
 
+  /** Starts following alert events; while the database does not answer, it keeps trying (the API still starts). */
   async onModuleInit(): Promise<void> {
-    this.feed = await this.stores.store.follow((events) => this.deliver(events), {
-      error: (line) => this.log.error(line),
-      warn: (line) => this.log.warn(line),
-      log: (line) => this.log.log(line),
-      debug: (line) => this.log.debug(line),
-    });
     this.revocations = setInterval(() => void this.dropRevoked(), REVOCATION_CHECK_MS);
     this.revocations.unref();
+    if (!(await this.startFeed())) this.starting = this.retryFeed();
+  }
+
+  private async startFeed(): Promise<boolean> {
+    try {
+      this.feed = await this.stores.store.follow((events) => this.deliver(events), {
+        error: (line) => this.log.error(line),
+        warn: (line) => this.log.warn(line),
+        log: (line) => this.log.log(line),
+        debug: (line) => this.log.debug(line),
+      });
+      if (this.destroyed) await this.feed.stop();
+      return true;
+    } catch (error) {
+      if (!this.warned) this.log.warn(`cannot follow alert events yet (${(error as Error).message}); retrying every 2 s`);
+      this.warned = true;
+      return false;
+    }
+  }
+
+  private async retryFeed(): Promise<void> {
+    while (!this.destroyed) {
+      await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      if (this.destroyed || (await this.startFeed())) return;
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
     if (this.revocations) clearInterval(this.revocations);
+    await this.starting;
     await this.feed?.stop();
   }
 
