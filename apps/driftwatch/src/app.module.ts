@@ -7,6 +7,8 @@ export interface AppOptions {
   readonly version: string;
   /** WEBHOOK_ALLOW_PRIVATE_NETWORKS, for the URL check of the webhooks API (default false). */
   readonly allowPrivateWebhooks?: boolean;
+  /** `DRIFTWATCH_ADMIN_TOKEN`, accepted as an admin key. */
+  readonly adminToken?: string;
 }
 
 /** The whole application: feature modules composed over one database. */
@@ -15,7 +17,14 @@ export class AppModule {
   static forRoot(options: AppOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }), ApiModule.forRoot({ version: options.version, webhooks: { allowPrivateNetworks: options.allowPrivateWebhooks ?? false } })],
+      imports: [
+        PersistenceModule.forRoot({ databaseUrl: options.databaseUrl }),
+        ApiModule.forRoot({
+          version: options.version,
+          webhooks: { allowPrivateNetworks: options.allowPrivateWebhooks ?? false },
+          ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        }),
+      ],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { formatFinding } from '@driftwatch/policy-engine';
 import type { Logger } from '@driftwatch/common';
+import type { FlowObserver } from '@driftwatch/flow';
 import type { FlowStore } from '@driftwatch/persistence';
 import { InvalidPoliciesError, loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
 import { FlowPipeline } from './pipeline/flow-pipeline.js';
@@ -43,6 +44,8 @@ export interface CollectionOptions {
   /** Let those servers run without client certificates or a token on an address other than loopback. */
   readonly serverAllowPlaintext?: boolean;
   readonly windowSeconds: number;
+  /** Consumers of every classified flow (the drift detector); told the active revision at start and on reload. */
+  readonly observers?: readonly FlowObserver[];
   /** Where progress and problems go (the app builds it from LOG_LEVEL). */
   readonly logger: Logger;
 }
@@ -110,8 +113,9 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
   await store.flowRecords.ensurePartitions();
   const pipeline = new FlowPipeline(
     { snapshot: declared.snapshot, id: revisionId },
-    { store, windowMs: options.windowSeconds * 1000, logger },
+    { store, windowMs: options.windowSeconds * 1000, logger, ...(options.observers ? { observers: options.observers } : {}) },
   );
+  for (const observer of options.observers ?? []) observer.revisionChanged?.(revisionId, declared.snapshot);
   const sources = options.sources.map((spec) => createSource(spec, pipeline, options));
   for (const [index, source] of sources.entries()) {
     const spec = options.sources[index] as SourceSpec;

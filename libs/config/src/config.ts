@@ -60,7 +60,26 @@ export const configSchema = z.object({
   FLOW_WINDOW_SECONDS: z.coerce.number({ error: 'must be a number' }).min(0, 'must be 0 or more').max(3600, 'must be at most 3600').default(10),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('log'),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false'], { error: 'must be true or false' }).default('false').transform((v) => v === 'true'),
+  // --- alerts and access (issue 8) ---
+  ALERT_RESOLVE_AFTER: z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, 'must be a duration such as 90s, 15m or 2h (at least 1s)')
+    .default('15m')
+    .transform((v) => parseDuration(v) as number),
+  DRIFTWATCH_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
 });
+
+/**
+ * Milliseconds of a duration written as a number and a unit (`500ms`, `90s`, `15m`, `2h`, `1d`); undefined when
+ * it is not one or is under one second.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
+  const ms = Math.round(Number(match[1]) * unit);
+  return ms >= 1000 && Number.isFinite(ms) ? ms : undefined;
+}
 
 /** Settings that mean nothing alone: [variable, the variable it needs]. */
 const NEEDS: readonly (readonly [string, string])[] = [

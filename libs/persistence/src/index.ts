@@ -26,3 +26,15 @@ export {
   type WebhookChanges,
   type WebhookView,
 } from './webhooks/webhook.repository.js';
+export { AlertStore } from './alerts/alert-store.js';
+export { AlertStoreProvider } from './persistence.module.js';
+export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';
+export type { AlertCount, OpenOutcome, UnresolvedAlert } from './alerts/alert-lifecycle.repository.js';
+export type { AlertAction, AlertActionResult, AlertEvidence, AlertFilter } from './alerts/alert.repository.js';
+export {
+  ALERT_EVENT_TYPES, type AlertCandidate, type AlertDetail, type AlertDriftKind, type AlertEventRecord, type AlertEventType,
+  type AlertResolution, type AlertSeverity, type AlertStatus, type AlertSummary, type NamespaceScope,
+} from './alerts/alert.types.js';
+export { ApiKeyRepository, type ApiKeyRole, type ApiKeyRow, type NewApiKey } from './keys/api-key.repository.js';
+export { AuditLogRepository } from './audit/audit-log.repository.js';
+export type { AuditEntry, AuditRow } from './audit/audit-log.repository.js';

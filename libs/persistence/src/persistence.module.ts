@@ -1,14 +1,29 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnModuleDestroy } from '@nestjs/common';
+import { AlertStore } from './alerts/alert-store.js';
 import { DatabaseHealthRepository } from './health/database-health.repository.js';
 import { DATABASE_URL, PrismaService } from './prisma/prisma.service.js';
 import { WebhookRepository } from './webhooks/webhook.repository.js';
+
+/** The postgres.js repositories of alerts, keys and audit for the application, closed with it. */
+@Injectable()
+export class AlertStoreProvider implements OnModuleDestroy {
+  readonly store: AlertStore;
+
+  constructor(@Inject(DATABASE_URL) databaseUrl: string) {
+    this.store = AlertStore.open(databaseUrl, 8);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store.close();
+  }
+}
 
 /** The repositories over one database; global so feature modules inject them without importing this module. */
 @Global()
 @Module({})
 export class PersistenceModule {
   static forRoot(options: { databaseUrl: string }): DynamicModule {
-    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository];
+    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository, AlertStoreProvider];
     return {
       module: PersistenceModule,
       providers: [{ provide: DATABASE_URL, useValue: options.databaseUrl }, ...repositories],

@@ -4,6 +4,7 @@ import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-sour
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
 import { clientTls, serverTls, SourceSetupError, startCollection, type SourceSpec } from '@driftwatch/collector';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
+import { startDriftDetection } from '../drift-detection.js';
 import { summaryLine } from '../summary-line.js';
 
 export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
@@ -82,13 +83,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const logger = appLogger(config, io);
   const database = await openDatabase(io, config, logger);
   let store: FlowStore | undefined;
+  let detection: ReturnType<typeof startDriftDetection> | undefined;
   try {
     await migrateOrExit(database.url, logger);
     store = await FlowStore.open(database.url);
+    detection = startDriftDetection(database.url, config, logger);
     const serverToken = values['server-token'] ?? config.SOURCE_SERVER_TOKEN;
     const serverAllowPlaintext = values['server-allow-plaintext'] === true || config.SOURCE_SERVER_ALLOW_PLAINTEXT;
     const collection = await startCollection({
-      store, policies, sources, windowSeconds, logger, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
+      store, policies, sources, windowSeconds, logger, observers: [detection.detector], ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
       ...(serverToken ? { serverToken } : {}), serverAllowPlaintext,
     }).catch((error: Error) => {
       if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
@@ -124,10 +127,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       process.once('SIGTERM', stop);
       process.on('SIGHUP', reload);
     });
-    const failure = await collection.stop().then(
-      () => undefined,
-      (error: Error) => error,
-    );
+    const failure = await collection
+      .stop()
+      .then(() => detection?.stop())
+      .then(
+        () => undefined,
+        (error: Error) => error,
+      );
     const s = summary;
     io.stdout(summaryLine(s, started));
     if (failure) throw new CliError(`${failure.message} (the summary above counts flows received, not flows stored)`);
@@ -138,6 +144,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     return 0;
   } finally {
+    await detection?.stop().catch(() => undefined);
     await store?.close();
     await database.close();
   }

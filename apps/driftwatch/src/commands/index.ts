@@ -3,6 +3,7 @@ import type { CommandEntry } from '../cli.js';
 /** Every subcommand, in the order `driftwatch --help` lists them. */
 export const commands: readonly CommandEntry[] = [
   { name: 'serve', summary: 'run the API (and configured flow collectors); applies migrations first', load: () => import('./serve.command.js') },
+  { name: 'keys', summary: 'create, list or revoke API keys (role and namespace scope)', load: () => import('./keys.command.js') },
   { name: 'migrate', summary: 'apply pending database migrations (or create one: migrate create <name>)', load: () => import('./migrate.command.js') },
   { name: 'explain', summary: 'explain whether the declared policies allow one connection, and why', load: () => import('./explain.command.js') },
   { name: 'validate', summary: 'validate policy manifests (file:doc:path: message per problem)', load: () => import('./validate.command.js') },

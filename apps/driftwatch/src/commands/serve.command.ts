@@ -1,12 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
-import { FlowStore } from '@driftwatch/persistence';
+import { issueInitialAdminKey } from '@driftwatch/api';
+import { AlertStore, FlowStore } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { WebhookDispatcher } from '@driftwatch/alerts';
 import { clientTls, serverTls, SourceSetupError, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
+import { startDriftDetection } from '../drift-detection.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
 
@@ -16,6 +18,8 @@ Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migr
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
 the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies), and delivers
 the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks reach private addresses).
+Every endpoint but health needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`, or set
+DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin key and prints it once.
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
@@ -43,6 +47,16 @@ async function policyDirOrExit(config: Config): Promise<string> {
   return path;
 }
 
+/** Creates the first admin key when the database has none (and no DRIFTWATCH_ADMIN_TOKEN is set). */
+async function firstAdminKey(databaseUrl: string): Promise<string | undefined> {
+  const store = AlertStore.open(databaseUrl, 1);
+  try {
+    return await issueInitialAdminKey(store.keys);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Resolves when the server has been stopped by a signal. */
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   parseCommandArgs(args, {});
@@ -56,10 +70,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   try {
     const applied = await migrateOrExit(database.url, logger);
     if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    const initialKey = config.DRIFTWATCH_ADMIN_TOKEN ? undefined : await firstAdminKey(database.url);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
+    let detection: ReturnType<typeof startDriftDetection> | undefined;
     if (specs.length > 0) {
       store = await FlowStore.open(database.url);
+      detection = startDriftDetection(database.url, config, logger);
       const tls = clientTls(config.FLOW_SOURCE_TLS_CA, config.FLOW_SOURCE_TLS_CERT, config.FLOW_SOURCE_TLS_KEY, config.FLOW_SOURCE_TLS_SERVER_NAME);
       const serverTlsOptions = serverTls(config.SOURCE_SERVER_TLS_CERT, config.SOURCE_SERVER_TLS_KEY, config.SOURCE_SERVER_TLS_CLIENT_CA);
       collection = await startCollection({
@@ -69,21 +86,30 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         sources: specs,
         windowSeconds: config.FLOW_WINDOW_SECONDS,
         logger,
+        observers: [detection.detector],
         ...(tls ? { tls } : {}),
         ...(config.SOURCE_SERVER_TOKEN ? { serverToken: config.SOURCE_SERVER_TOKEN } : {}),
         serverAllowPlaintext: config.SOURCE_SERVER_ALLOW_PLAINTEXT,
       }).catch(async (error: Error) => {
+        await detection?.stop();
         await store?.close();
         if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
     }
-    const app = await createApp({ databaseUrl: database.url, version, logLevel: config.LOG_LEVEL, allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS });
+    const app = await createApp({
+      databaseUrl: database.url,
+      version,
+      logLevel: config.LOG_LEVEL,
+      allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      ...(config.DRIFTWATCH_ADMIN_TOKEN ? { adminToken: config.DRIFTWATCH_ADMIN_TOKEN } : {}),
+    });
     try {
       await app.listen(config.PORT, config.HOST);
     } catch (error) {
       await app.close();
       await collection?.stop();
+      await detection?.stop();
       await store?.close();
       const e = error as NodeJS.ErrnoException;
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
@@ -97,11 +123,13 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }).catch(async (error: Error) => {
       await app.close();
       await collection?.stop();
+      await detection?.stop();
       await store?.close();
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
+    if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
     io.stdout(
       specs.length === 0
         ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'
@@ -118,6 +146,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     io.stderr('stopping\n');
     await webhooks.stop();
     await collection?.stop();
+    await detection?.stop();
     await store?.close();
     await app.close();
     return 0;

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
 import { DatabaseHealthRepository } from '@driftwatch/persistence';
+import { Public } from '../auth/access.js';
 import { APP_VERSION } from '../tokens.js';
 
 /** Health of one Driftwatch process, unauthenticated. */
@@ -9,6 +10,7 @@ export interface HealthReport {
   version: string;
 }
 
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

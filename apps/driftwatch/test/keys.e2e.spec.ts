@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase, withDatabase } from '@driftwatch/persistence';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli, startServe } from './run-cli.js';
+
+const serverUrl = inject('serverUrl');
+
+async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('driftwatch keys and the first admin key of serve (real binary, own database)', () => {
+  const name = `driftwatch_keys_${randomBytes(4).toString('hex')}`;
+  const url = withDatabase(serverUrl, name);
+  const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
+  beforeAll(() => ensureDatabase(serverUrl, name));
+  afterAll(() => dropDatabase(serverUrl, name));
+
+  it('serve creates an admin key at its first start only, prints it once, and the key works', async () => {
+    const first = await startServe({ ...env, PORT: '0' });
+    await until(() => first.output().includes('flow sources:'));
+    const key = /shown this once, keep it: (dw_\S+)/.exec(first.output())?.[1];
+    try {
+      expect(key).toMatch(/^dw_[A-Za-z0-9_-]{43}$/);
+      expect((await fetch(`${first.url}/api/v1/health`)).status).toBe(200);
+      expect((await fetch(`${first.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await fetch(`${first.url}/api/v1/alerts`)).status).toBe(401);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+    const second = await startServe({ ...env, PORT: '0' });
+    await until(() => second.output().includes('flow sources:'));
+    try {
+      expect(second.output()).not.toContain('shown this once');
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+    const list = await runCli(['keys', 'list'], env);
+    expect(list.stdout).toMatch(new RegExp(`^${key?.slice(0, 11)}\\s+initial admin key\\s+admin\\s+\\*\\s`, 'm'));
+  }, 90_000);
+
+  it('creates a key and prints it once, lists it, and revokes it by prefix', async () => {
+    const created = await runCli(['keys', 'create', '--role', 'viewer', '--namespaces', 'shop,payments', '--name', 'dashboard'], env);
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^dw_[A-Za-z0-9_-]{43}$/);
+    const prefix = key.slice(0, 11);
+    expect(created.stderr).toContain(`created viewer key ${prefix} (dashboard) for shop,payments`);
+
+    const list = await runCli(['keys', 'list'], env);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^PREFIX\s+NAME\s+ROLE\s+SCOPE\s+CREATED\s+LAST USED\s+REVOKED$/m);
+    expect(list.stdout).toMatch(new RegExp(`^${prefix}\\s+dashboard\\s+viewer\\s+shop,payments\\s+\\S+Z\\s+-\\s+-$`, 'm'));
+    expect(list.stdout).not.toContain(key.slice(11));
+
+    expect(await runCli(['keys', 'revoke', prefix], env)).toMatchObject({ code: 0, stdout: `revoked ${prefix}\n` });
+    expect(await runCli(['keys', 'revoke', prefix], env)).toMatchObject({ code: 0, stdout: `${prefix} was already revoked\n` });
+    expect((await runCli(['keys', 'list'], env)).stdout).toMatch(new RegExp(`^${prefix}\\s.*\\d+Z$`, 'm'));
+  }, 90_000);
+
+  it.each([
+    [['keys'], 'driftwatch keys: name an action: create, list or revoke (see driftwatch keys --help)'],
+    [['keys', 'create', '--namespaces', '*'], 'driftwatch keys: --role must be viewer, operator or admin'],
+    [['keys', 'create', '--role', 'root', '--namespaces', '*'], 'driftwatch keys: --role must be viewer, operator or admin, got "root"'],
+    [['keys', 'create', '--role', 'viewer'], 'driftwatch keys: --namespaces is required: * or namespace names separated by commas'],
+    [['keys', 'create', '--role', 'viewer', '--namespaces', 'Shop!'], 'driftwatch keys: --namespaces: not a namespace name: "Shop!" (use * or names separated by commas)'],
+    [['keys', 'revoke', 'dw_nothere'], 'driftwatch keys: no API key has the prefix "dw_nothere"'],
+  ])('refuses %j with one line and exit 2', async (args, line) => {
+    const result = await runCli(args, env);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(line);
+  });
+});

@@ -1,0 +1,193 @@
+import { Logger as NestLogger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
+import { AlertStoreProvider, type AlertEventFeed, type AlertEventRecord } from '@driftwatch/persistence';
+import type { Server, Socket } from 'socket.io';
+import type { Actor } from '../auth/access.js';
+import { ApiKeyAuthenticator, bearerToken } from '../auth/api-key.authenticator.js';
+import { fieldIssues } from '../validation/zod.pipe.js';
+import { effectiveFilter, matches, subscribePayload, type EffectiveFilter } from './subscription.js';
+
+/** Subscriptions one connection may hold. */
+export const MAX_SUBSCRIPTIONS = 10;
+/** Events a catch-up (`since`) replays at most. */
+const MAX_CATCH_UP = 10_000;
+/** How often connections of revoked keys are looked for (a revoked key loses them within this plus a query). */
+const REVOCATION_CHECK_MS = 2000;
+
+interface ClientState {
+  readonly actor: Actor;
+  readonly filters: EffectiveFilter[];
+  /** Id of the newest event sent: nothing at or below it is sent again. */
+  lastSent: bigint;
+  /** Live events held back while a catch-up is being read. */
+  held: AlertEventRecord[] | undefined;
+}
+
+type Ack = (answer: unknown) => void;
+
+/**
+ * socket.io on the API port (path `/socket.io`): handshake auth (`auth: {token}` or `Authorization: Bearer`),
+ * `subscribe {namespaces?, severities?, kinds?, since?}` acknowledged with the effective filter, and every alert
+ * event (`alert.opened`, `alert.updated`, `alert.acknowledged`, `alert.resolved`, `alert.reopened`,
+ * `alert.suppressed`) with `{eventId, type, createdAt, alert}`. Events come from Postgres (AlertEventFeed), so
+ * every API process serves its own clients whichever process made the event. Unknown events are ignored.
+ */
+@WebSocketGateway({ maxHttpBufferSize: 16 * 1024, serveClient: false })
+export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
+  @WebSocketServer() private server!: Server;
+  private feed: AlertEventFeed | undefined;
+  private revocations: NodeJS.Timeout | undefined;
+  private starting: Promise<void> | undefined;
+  private destroyed = false;
+  private warned = false;
+  private readonly log = new NestLogger('AlertsGateway');
+
+  constructor(
+    private readonly authenticator: ApiKeyAuthenticator,
+    private readonly stores: AlertStoreProvider,
+  ) {}
+
+  /** Starts following alert events; while the database does not answer, it keeps trying (the API still starts). */
+  async onModuleInit(): Promise<void> {
+    this.revocations = setInterval(() => void this.dropRevoked(), REVOCATION_CHECK_MS);
+    this.revocations.unref();
+    if (!(await this.startFeed())) this.starting = this.retryFeed();
+  }
+
+  private async startFeed(): Promise<boolean> {
+    try {
+      this.feed = await this.stores.store.follow((events) => this.deliver(events), {
+        error: (line) => this.log.error(line),
+        warn: (line) => this.log.warn(line),
+        log: (line) => this.log.log(line),
+        debug: (line) => this.log.debug(line),
+      });
+      if (this.destroyed) await this.feed.stop();
+      return true;
+    } catch (error) {
+      if (!this.warned) this.log.warn(`cannot follow alert events yet (${(error as Error).message}); retrying every 2 s`);
+      this.warned = true;
+      return false;
+    }
+  }
+
+  private async retryFeed(): Promise<void> {
+    while (!this.destroyed) {
+      await new Promise((resolve) => setTimeout(resolve, 2000).unref());
+      if (this.destroyed || (await this.startFeed())) return;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.destroyed = true;
+    if (this.revocations) clearInterval(this.revocations);
+    await this.starting;
+    await this.feed?.stop();
+  }
+
+  afterInit(server: Server): void {
+    server.use((socket, next) => {
+      const auth = socket.handshake.auth as { token?: unknown } | undefined;
+      const token = typeof auth?.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+      this.authenticator.authenticate(token).then(
+        (actor) => {
+          if (!actor) return next(new Error('unauthorized'));
+          (socket.data as { state?: ClientState }).state = { actor, filters: [], lastSent: 0n, held: undefined };
+          next();
+        },
+        () => next(new Error('unauthorized')),
+      );
+    });
+  }
+
+  handleConnection(socket: Socket): void {
+    socket.on('subscribe', (payload: unknown, ack: unknown) => void this.subscribe(socket, payload, typeof ack === 'function' ? (ack as Ack) : undefined));
+  }
+
+  private async subscribe(socket: Socket, payload: unknown, ack: Ack | undefined): Promise<void> {
+    const state = stateOf(socket);
+    if (!state) return;
+    const parsed = subscribePayload.safeParse(payload ?? {});
+    if (!parsed.success) {
+      const issues = fieldIssues(parsed.error);
+      ack?.({ ok: false, error: `invalid subscribe: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues });
+      return;
+    }
+    if (state.filters.length >= MAX_SUBSCRIPTIONS) {
+      ack?.({ ok: false, error: `too many subscriptions on this connection (at most ${MAX_SUBSCRIPTIONS})` });
+      return;
+    }
+    const filter = effectiveFilter(state.actor, parsed.data);
+    const since = parsed.data.since;
+    if (since === undefined) {
+      state.filters.push(filter);
+      if (state.lastSent === 0n) state.lastSent = BigInt(this.feed?.position ?? '0');
+      ack?.({ ok: true, filter });
+      return;
+    }
+    state.held ??= [];
+    state.filters.push(filter);
+    ack?.({ ok: true, filter });
+    try {
+      let after = since;
+      let sent = 0;
+      while (sent < MAX_CATCH_UP) {
+        const page = await this.stores.store.events.after(after, 500);
+        if (page.length === 0) break;
+        after = (page[page.length - 1] as AlertEventRecord).id;
+        for (const event of page) if (matches(state.actor, filter, event)) sent += this.send(socket, state, event);
+      }
+    } catch (error) {
+      socket.emit('error', { message: `catch-up failed: ${(error as Error).message}` });
+    } finally {
+      const held = state.held ?? [];
+      state.held = undefined;
+      for (const event of held) this.offer(socket, state, event);
+    }
+  }
+
+  /** Hands committed events (in id order) to every connection whose subscriptions match. */
+  private deliver(events: readonly AlertEventRecord[]): void {
+    for (const socket of this.server.sockets.sockets.values()) {
+      const state = stateOf(socket);
+      if (!state || state.filters.length === 0) continue;
+      for (const event of events) {
+        if (state.held) state.held.push(event);
+        else this.offer(socket, state, event);
+      }
+    }
+  }
+
+  private offer(socket: Socket, state: ClientState, event: AlertEventRecord): void {
+    if (state.filters.some((filter) => matches(state.actor, filter, event))) this.send(socket, state, event);
+  }
+
+  private send(socket: Socket, state: ClientState, event: AlertEventRecord): number {
+    const id = BigInt(event.id);
+    if (id <= state.lastSent) return 0;
+    state.lastSent = id;
+    socket.emit(event.type, { eventId: event.id, type: event.type, createdAt: event.createdAt, alert: event.alert });
+    return 1;
+  }
+
+  private async dropRevoked(): Promise<void> {
+    const byPrefix = new Map<string, Socket[]>();
+    for (const socket of this.server?.sockets.sockets.values() ?? []) {
+      const prefix = stateOf(socket)?.actor.prefix;
+      if (!prefix || prefix === 'admin-token') continue;
+      byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), socket]);
+    }
+    if (byPrefix.size === 0) return;
+    try {
+      for (const prefix of await this.stores.store.keys.revokedAmong([...byPrefix.keys()])) {
+        for (const socket of byPrefix.get(prefix) ?? []) socket.disconnect(true);
+      }
+    } catch (error) {
+      this.log.warn(`cannot check for revoked keys: ${(error as Error).message}`);
+    }
+  }
+}
+
+function stateOf(socket: Socket): ClientState | undefined {
+  return (socket.data as { state?: ClientState }).state;
+}

@@ -1,0 +1,33 @@
+import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import type { z } from 'zod';
+
+/** One problem of a request: the field path (`until`, `status.1`) and what is wrong with it. */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The field problems of a failed parse, one per issue. */
+export function fieldIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+}
+
+/**
+ * Validates and converts a body, query or parameter with a zod schema: 400
+ * `{statusCode, error, message: "invalid request: <path>: <reason>; ...", issues: [{path, message}]}` when it fails.
+ */
+export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown): z.output<S> {
+    const parsed = this.schema.safeParse(value ?? {});
+    if (parsed.success) return parsed.data;
+    const issues = fieldIssues(parsed.error);
+    throw new BadRequestException({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    });
+  }
+}
