@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { PersistenceModule } from '@driftwatch/persistence';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ApiModule } from '../../src/index.js';
-import { installTestActorGuard, TEST_ACTOR_HEADER } from './test-actor-guard.js';
+import { createKey } from '../support/api-app.js';
 
 async function startApi(allowPrivateNetworks: boolean): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
@@ -11,14 +11,17 @@ async function startApi(allowPrivateNetworks: boolean): Promise<{ app: INestAppl
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   app.setGlobalPrefix('api/v1');
-  installTestActorGuard(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: `${await app.getUrl()}/api/v1` };
 }
 
 let api: { app: INestApplication; url: string };
+/** Real API keys, by the role the tests act with. */
+const keys: Record<'operator' | 'viewer', string> = { operator: '', viewer: '' };
 beforeAll(async () => {
   api = await startApi(false);
+  keys.operator = (await createKey(inject('databaseUrl'), 'operator')).key;
+  keys.viewer = (await createKey(inject('databaseUrl'), 'viewer')).key;
 });
 afterAll(() => api.app.close());
 afterEach(async () => {
@@ -26,10 +29,10 @@ afterEach(async () => {
   for (const w of list) await call('DELETE', `/webhooks/${w.id}`);
 });
 
-async function call(method: string, path: string, body?: unknown, actor = 'op_test:operator', base = api.url): Promise<{ status: number; body: unknown; text: string }> {
+async function call(method: string, path: string, body?: unknown, role: 'operator' | 'viewer' = 'operator', base = api.url): Promise<{ status: number; body: unknown; text: string }> {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: { [TEST_ACTOR_HEADER]: actor, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${keys[role]}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -44,8 +47,8 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ id: expect.any(Number), ...valid, enabled: true, namespaces: ['shop'], minSeverity: 'high', eventTypes: ['alert.opened'], secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/) });
     const { id, secret } = created.body as { id: number; secret: string };
-    const one = await call('GET', `/webhooks/${id}`, undefined, 'view_test:viewer');
-    const all = await call('GET', '/webhooks', undefined, 'view_test:viewer');
+    const one = await call('GET', `/webhooks/${id}`, undefined, 'viewer');
+    const all = await call('GET', '/webhooks', undefined, 'viewer');
     expect(one.status).toBe(200);
     expect(one.body).toMatchObject({ id, name: 'pager', namespaces: ['shop'] });
     for (const read of [one, all]) {
@@ -140,7 +143,7 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     const test = await call('POST', `/webhooks/${id}/test`);
     expect(test.status).toBe(202);
     const { deliveryId } = test.body as { deliveryId: string };
-    const deliveries = await call('GET', `/webhooks/${id}/deliveries?limit=10`, undefined, 'view_test:viewer');
+    const deliveries = await call('GET', `/webhooks/${id}/deliveries?limit=10`, undefined, 'viewer');
     expect(deliveries.status).toBe(200);
     expect(deliveries.body).toEqual([
       expect.objectContaining({ id: deliveryId, eventId: `test-${deliveryId}`, eventType: 'webhook.test', status: 'pending', attempts: 0, attemptLog: [] }),
@@ -158,17 +161,17 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
   it('needs the operator role to change webhooks; a viewer reads', async () => {
     const { id } = (await call('POST', '/webhooks', valid)).body as { id: number };
     for (const [method, path, body] of [['POST', '/webhooks', { ...valid, name: 'other' }], ['PATCH', `/webhooks/${id}`, { enabled: false }], ['DELETE', `/webhooks/${id}`], ['POST', `/webhooks/${id}/test`], ['POST', `/webhooks/${id}/rotate-secret`, {}]] as const) {
-      expect((await call(method, path, body, 'view_test:viewer')).status, `${method} ${path}`).toBe(403);
+      expect((await call(method, path, body, 'viewer')).status, `${method} ${path}`).toBe(403);
     }
-    expect((await call('GET', `/webhooks/${id}/deliveries`, undefined, 'view_test:viewer')).status).toBe(200);
+    expect((await call('GET', `/webhooks/${id}/deliveries`, undefined, 'viewer')).status).toBe(200);
   });
 
   it('accepts private destinations when WEBHOOK_ALLOW_PRIVATE_NETWORKS is set', async () => {
     const open = await startApi(true);
     try {
-      const created = await call('POST', '/webhooks', { name: 'local', url: 'http://127.0.0.1:9000/hook' }, 'op_test:operator', open.url);
+      const created = await call('POST', '/webhooks', { name: 'local', url: 'http://127.0.0.1:9000/hook' }, 'operator', open.url);
       expect(created.status).toBe(201);
-      expect((await call('POST', '/webhooks', { name: 'ftp', url: 'ftp://127.0.0.1/' }, 'op_test:operator', open.url)).status).toBe(400);
+      expect((await call('POST', '/webhooks', { name: 'ftp', url: 'ftp://127.0.0.1/' }, 'operator', open.url)).status).toBe(400);
     } finally {
       await open.app.close();
     }
