@@ -1,20 +1,8 @@
-import type { DriftKind, Flow, FlowEndpoint } from '@driftwatch/flow';
+import { connectionSide, type ConnectionSide, type DriftKind, type Flow, type FlowEndpoint } from '@driftwatch/flow';
 
-/** One side of an alert's connection: a pod by namespace and workload, anything else by its IP. */
-export interface AlertSide {
-  readonly namespace: string | null;
-  readonly workload: string | null;
-  readonly ip: string | null;
-}
-
-/** The side of a flow as an alert records it (the same reading as the flow records). */
-export function alertSide(endpoint: FlowEndpoint): AlertSide {
-  if (endpoint.kind === 'pod') {
-    const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName ?? null;
-    return { namespace: endpoint.namespace ?? null, workload, ip: workload === null ? (endpoint.ip ?? null) : null };
-  }
-  return { namespace: endpoint.namespace ?? null, workload: endpoint.reportedName ?? null, ip: endpoint.ip ?? null };
-}
+/** One side of an alert's connection: the same reading as the flow records ({@link connectionSide}). */
+export type AlertSide = ConnectionSide;
+export const alertSide = connectionSide;
 
 function sideText(endpoint: FlowEndpoint): string {
   if (endpoint.kind === 'pod') {

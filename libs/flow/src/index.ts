@@ -25,6 +25,7 @@ export { parseRfc3339 } from './timestamp.js';
 export { DROP_REASON_NAMES, POLICY_DROP_CODES } from './hubble-enums.js';
 export { classify, FlowClassifier, type Classification, type DriftKind, type FlowLabel } from './classify.js';
 export type { FlowObserver } from './flow-observer.js';
+export { connectionSide, type ConnectionSide } from './connection-side.js';
 export { FLOW_LIMITS } from './flow-limits.js';
 export { isIpAddress } from './ip-address.js';
 export { storableFlow } from './storable.js';

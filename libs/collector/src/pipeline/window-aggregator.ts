@@ -1,5 +1,5 @@
 import type { FlowIssueCode } from '@driftwatch/contracts';
-import type { Classification, Flow, FlowEndpoint } from '@driftwatch/flow';
+import { connectionSide, type Classification, type Flow, type FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
 import { renderExplanation } from '@driftwatch/policy-engine';
 import { approxBytes } from './approx-bytes.js';
@@ -62,15 +62,6 @@ interface OpenWindow {
   readonly records: OpenRecord[];
 }
 
-/** The connection-key fields of one side: a pod by namespace and workload, anything else by its IP. */
-function side(endpoint: FlowEndpoint): { namespace: string | null; workload: string | null; ip: string | null } {
-  if (endpoint.kind === 'pod') {
-    const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName ?? null;
-    return { namespace: endpoint.namespace ?? null, workload, ip: workload === null ? (endpoint.ip ?? null) : null };
-  }
-  return { namespace: endpoint.namespace ?? null, workload: endpoint.reportedName ?? null, ip: endpoint.ip ?? null };
-}
-
 /**
  * Aggregates classified flows per window (ARCHITECTURE.md §2) by (connection key, direction, observed verdict,
  * drop reason, label, drift kind, policy revision), with counts, first/last seen and a sample flow id; keeps up to
@@ -118,8 +109,8 @@ export class WindowAggregator {
     }
     let added = 0;
     if (!record) {
-      const src = side(flow.src);
-      const dst = side(flow.dst);
+      const src = connectionSide(flow.src);
+      const dst = connectionSide(flow.dst);
       record = {
         row: {
           windowStart: new Date(windowStart),

@@ -1,0 +1,20 @@
+import type { FlowEndpoint } from './flow.model.js';
+
+/**
+ * One side of a connection as Driftwatch records it (flow records, alerts): a pod by namespace and workload
+ * (its IP only when no workload or pod name is known), anything else by namespace, reported name and IP.
+ */
+export interface ConnectionSide {
+  readonly namespace: string | null;
+  readonly workload: string | null;
+  readonly ip: string | null;
+}
+
+/** The {@link ConnectionSide} of a flow endpoint: the one reading every stored row and alert key uses. */
+export function connectionSide(endpoint: FlowEndpoint): ConnectionSide {
+  if (endpoint.kind === 'pod') {
+    const workload = endpoint.workload?.name ?? endpoint.podName ?? endpoint.reportedName ?? null;
+    return { namespace: endpoint.namespace ?? null, workload, ip: workload === null ? (endpoint.ip ?? null) : null };
+  }
+  return { namespace: endpoint.namespace ?? null, workload: endpoint.reportedName ?? null, ip: endpoint.ip ?? null };
+}
