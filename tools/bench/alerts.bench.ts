@@ -147,7 +147,7 @@ async function phase(label: string, rate: number, portBase: number, url: string,
     const ack = (await client.timeout(5000).emitWithAck('subscribe', {})) as { ok: boolean };
     if (!ack.ok) throw new Error(`subscribe refused: ${JSON.stringify(ack)}`);
     await relay.line(/^connected$/, 30_000);
-    if (rate > 0) await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)); // the background runs at full rate before drift starts
+    await new Promise((resolve) => setTimeout(resolve, WARM_UP_MS)); // serve settles (and the background runs at full rate) before drift starts
     const firstSent = now();
     for (let i = 0; i < ALERTS; i++) {
       relay.process.stdin!.write(`drift ${portBase + i}\n`);
