@@ -3,6 +3,7 @@
  * pipeline); alerts, their events and the outbox are written through @driftwatch/persistence.
  */
 export { DriftDetector, type DriftDetectorOptions } from './drift-detector.js';
+export { FlowStatsCounter, type FlowStatsCounterOptions } from './flow-stats.js';
 export { alertKey, alertSide, connectionKey, type AlertSide } from './alert-key.js';
 export { severityOf, type Severity } from './severity.js';
 export { isConsistentNow } from './revision-check.js';

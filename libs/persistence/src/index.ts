@@ -27,6 +27,9 @@ export {
   type WebhookView,
 } from './webhooks/webhook.repository.js';
 export { AlertStore } from './alerts/alert-store.js';
+export {
+  FLOW_STATS_CHANNEL, FlowStatsChannel, flowStatsPayloads, parseFlowStatsPayload, type FlowStatsCounts, type NamespaceFlowCounts,
+} from './flows/flow-stats.channel.js';
 export { AlertStoreProvider } from './persistence.module.js';
 export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';
 export type { AlertCount, OpenOutcome, UnresolvedAlert } from './alerts/alert-lifecycle.repository.js';

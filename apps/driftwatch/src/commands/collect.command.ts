@@ -91,7 +91,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     const serverToken = values['server-token'] ?? config.SOURCE_SERVER_TOKEN;
     const serverAllowPlaintext = values['server-allow-plaintext'] === true || config.SOURCE_SERVER_ALLOW_PLAINTEXT;
     const collection = await startCollection({
-      store, policies, sources, windowSeconds, logger, observers: [detection.detector], ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
+      store, policies, sources, windowSeconds, logger, observers: detection.observers, ...(tls ? { tls } : {}), ...(serverTlsOptions ? { serverTls: serverTlsOptions } : {}),
       ...(serverToken ? { serverToken } : {}), serverAllowPlaintext,
     }).catch((error: Error) => {
       if (error instanceof SourceSetupError) throw new CliError(error.message, 2);

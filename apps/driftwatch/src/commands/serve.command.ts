@@ -86,7 +86,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         sources: specs,
         windowSeconds: config.FLOW_WINDOW_SECONDS,
         logger,
-        observers: [detection.detector],
+        observers: detection.observers,
         ...(tls ? { tls } : {}),
         ...(config.SOURCE_SERVER_TOKEN ? { serverToken: config.SOURCE_SERVER_TOKEN } : {}),
         serverAllowPlaintext: config.SOURCE_SERVER_ALLOW_PLAINTEXT,

@@ -5,6 +5,7 @@ import type { Server, Socket } from 'socket.io';
 import type { Actor } from '../auth/access.js';
 import { ApiKeyAuthenticator, bearerToken } from '../auth/api-key.authenticator.js';
 import { fieldIssues } from '../validation/zod.pipe.js';
+import { FlowStatsTally, statsFor } from './flow-stats.js';
 import { effectiveFilter, matches, subscribePayload, type EffectiveFilter } from './subscription.js';
 
 /** Subscriptions one connection may hold. */
@@ -13,6 +14,8 @@ export const MAX_SUBSCRIPTIONS = 10;
 const MAX_CATCH_UP = 10_000;
 /** How often connections of revoked keys are looked for (a revoked key loses them within this plus a query). */
 const REVOCATION_CHECK_MS = 2000;
+/** How often `flows.stats` is sent. */
+const STATS_INTERVAL_MS = 1000;
 
 interface ClientState {
   readonly actor: Actor;
@@ -30,12 +33,17 @@ type Ack = (answer: unknown) => void;
  * `subscribe {namespaces?, severities?, kinds?, since?}` acknowledged with the effective filter, and every alert
  * event (`alert.opened`, `alert.updated`, `alert.acknowledged`, `alert.resolved`, `alert.reopened`,
  * `alert.suppressed`) with `{eventId, type, createdAt, alert}`. Events come from Postgres (AlertEventFeed), so
- * every API process serves its own clients whichever process made the event. Unknown events are ignored.
+ * every API process serves its own clients whichever process made the event. Every second, `flows.stats` gives each
+ * subscribed client the flows of its namespaces by label (counts collectors publish through Postgres NOTIFY; see
+ * FlowStatsChannel). Unknown events are ignored.
  */
 @WebSocketGateway({ maxHttpBufferSize: 16 * 1024, serveClient: false })
 export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
   @WebSocketServer() private server!: Server;
   private feed: AlertEventFeed | undefined;
+  private stats: { stop(): Promise<void> } | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  private readonly tally = new FlowStatsTally();
   private revocations: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private destroyed = false;
@@ -51,18 +59,25 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
   async onModuleInit(): Promise<void> {
     this.revocations = setInterval(() => void this.dropRevoked(), REVOCATION_CHECK_MS);
     this.revocations.unref();
+    this.statsTimer = setInterval(() => this.sendStats(), STATS_INTERVAL_MS);
+    this.statsTimer.unref();
     if (!(await this.startFeed())) this.starting = this.retryFeed();
   }
 
   private async startFeed(): Promise<boolean> {
     try {
-      this.feed = await this.stores.store.follow((events) => this.deliver(events), {
-        error: (line) => this.log.error(line),
-        warn: (line) => this.log.warn(line),
-        log: (line) => this.log.log(line),
-        debug: (line) => this.log.debug(line),
-      });
-      if (this.destroyed) await this.feed.stop();
+      const logger = {
+        error: (line: string) => this.log.error(line),
+        warn: (line: string) => this.log.warn(line),
+        log: (line: string) => this.log.log(line),
+        debug: (line: string) => this.log.debug(line),
+      };
+      this.feed ??= await this.stores.store.follow((events) => this.deliver(events), logger);
+      this.stats ??= await this.stores.store.flowStats.follow((counts) => this.tally.add(counts), logger);
+      if (this.destroyed) {
+        await this.feed.stop();
+        await this.stats.stop();
+      }
       return true;
     } catch (error) {
       if (!this.warned) this.log.warn(`cannot follow alert events yet (${(error as Error).message}); retrying every 2 s`);
@@ -81,8 +96,10 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
   async onModuleDestroy(): Promise<void> {
     this.destroyed = true;
     if (this.revocations) clearInterval(this.revocations);
+    if (this.statsTimer) clearInterval(this.statsTimer);
     await this.starting;
     await this.feed?.stop();
+    await this.stats?.stop();
   }
 
   afterInit(server: Server): void {
@@ -155,6 +172,18 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
         if (state.held) state.held.push(event);
         else this.offer(socket, state, event);
       }
+    }
+  }
+
+  /** Sends each subscribed connection the flows of its namespaces since the previous tick (nothing when there were none). */
+  private sendStats(): void {
+    const tick = this.tally.take();
+    if (tick.counts.size === 0 || !this.server) return;
+    for (const socket of this.server.sockets.sockets.values()) {
+      const state = stateOf(socket);
+      if (!state) continue;
+      const event = statsFor(state.actor, state.filters, tick);
+      if (event) socket.emit('flows.stats', event);
     }
   }
 

@@ -1,5 +1,6 @@
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { connectSql, type Sql } from '../flows/sql-client.js';
+import { FlowStatsChannel } from '../flows/flow-stats.channel.js';
 import { ApiKeyRepository } from '../keys/api-key.repository.js';
 import { AlertEventFeed, AlertEventRepository } from './alert-event.repository.js';
 import { AlertLifecycleRepository } from './alert-lifecycle.repository.js';
@@ -17,6 +18,8 @@ export class AlertStore {
   readonly events: AlertEventRepository;
   readonly keys: ApiKeyRepository;
   readonly audit: AuditLogRepository;
+  /** Live per-namespace flow counts (NOTIFY only), published by collectors and followed by the API. */
+  readonly flowStats: FlowStatsChannel;
 
   constructor(private readonly sql: Sql) {
     this.alerts = new AlertRepository(sql);
@@ -24,6 +27,7 @@ export class AlertStore {
     this.events = new AlertEventRepository(sql);
     this.keys = new ApiKeyRepository(sql);
     this.audit = new AuditLogRepository(sql);
+    this.flowStats = new FlowStatsChannel(sql);
   }
 
   /** Opens a pool on `url` (`max` connections). */
