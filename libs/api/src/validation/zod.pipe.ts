@@ -7,9 +7,28 @@ export interface FieldIssue {
   readonly message: string;
 }
 
-/** The field problems of a failed parse, one per issue. */
+/** The field problems of a failed parse, one per issue (`(root)` for the body or value as a whole). */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message,
+  }));
+}
+
+/**
+ * Parses `input` with `schema`, or throws the one 400 every route answers:
+ * `{statusCode, error, message: "invalid request: <path>: <reason>; ...", issues: [{path, message}]}`.
+ */
+export function parseOr400<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issues = fieldIssues(parsed.error);
+  throw new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues,
+  });
 }
 
 /**
@@ -20,14 +39,6 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.output<S> {
-    const parsed = this.schema.safeParse(value ?? {});
-    if (parsed.success) return parsed.data;
-    const issues = fieldIssues(parsed.error);
-    throw new BadRequestException({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    });
+    return parseOr400(this.schema, value);
   }
 }

@@ -17,7 +17,7 @@ import { WebhookNameTakenError, WebhookRepository, type DeliveryView, type Webho
 import { CurrentActor, RequireRole, type Actor } from '../auth/access.js';
 import { webhookUrlProblem } from './webhook-url.js';
 import { createWebhookSchema, deliveriesQuerySchema, rotateSecretSchema, updateWebhookSchema } from './webhook.schemas.js';
-import { parseOr400 } from './zod-validation.js';
+import { parseOr400 } from '../validation/zod.pipe.js';
 
 /** DI token for the webhook settings of the API (from the configuration). */
 export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');
@@ -121,7 +121,7 @@ export class WebhooksController {
   @Get(':id/deliveries')
   async deliveries(@Param('id') id: string, @Query() query: unknown): Promise<DeliveryView[]> {
     const n = idOf(id);
-    const { limit, before } = parseOr400(deliveriesQuerySchema, query, 'query');
+    const { limit, before } = parseOr400(deliveriesQuerySchema, query);
     return found(await this.webhooks.deliveries(n, { limit, ...(before ? { before } : {}) }), n);
   }
 

@@ -86,8 +86,8 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
   ])('answers 400 naming the field for %s', async (_what, body, field) => {
     const response = await call('POST', '/webhooks', body);
     expect(response.status).toBe(400);
-    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', problems: expect.arrayContaining([expect.objectContaining({ path: field })]) });
-    expect((response.body as { message: string }).message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
+    expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', issues: expect.arrayContaining([expect.objectContaining({ path: field })]) });
+    expect((response.body as { message: string }).message).toMatch(new RegExp(`^invalid request: ${field.replace('.', '\\.')}: `));
     expect((await call('GET', '/webhooks')).body).toEqual([]);
   });
 
@@ -119,7 +119,7 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect((await call('PATCH', `/webhooks/${id}`, {})).status).toBe(400);
     const badUrl = await call('PATCH', `/webhooks/${id}`, { url: 'http://192.168.1.1/' });
     expect(badUrl.status).toBe(400);
-    expect((badUrl.body as { message: string }).message).toMatch(/^url: /);
+    expect((badUrl.body as { message: string }).message).toMatch(/^invalid request: url: /);
     expect((await call('DELETE', `/webhooks/${id}`)).status).toBe(204);
     expect((await call('GET', `/webhooks/${id}`)).status).toBe(404);
   });
@@ -135,7 +135,7 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect(rotated.text).not.toContain(secret);
     const bad = await call('POST', `/webhooks/${id}/rotate-secret`, { graceSeconds: -1 });
     expect(bad.status).toBe(400);
-    expect((bad.body as { message: string }).message).toMatch(/^graceSeconds: /);
+    expect((bad.body as { message: string }).message).toMatch(/^invalid request: graceSeconds: /);
   });
 
   it('enqueues a test event and lists it among the deliveries', async () => {
@@ -155,7 +155,7 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect((disabled.body as { message: string }).message).toMatch(/is disabled/);
     const bad = await call('GET', `/webhooks/${id}/deliveries?limit=0`);
     expect(bad.status).toBe(400);
-    expect((bad.body as { message: string }).message).toMatch(/^limit: /);
+    expect((bad.body as { message: string }).message).toMatch(/^invalid request: limit: /);
   });
 
   it('needs the operator role to change webhooks; a viewer reads', async () => {
