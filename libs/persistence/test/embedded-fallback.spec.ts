@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -8,7 +8,10 @@ import { applyMigrations, resolveDatabase } from '../src/index.js';
 
 
 describe('the embedded PostgreSQL fallback', () => {
+  // Traversable by anyone, like a checkout: the data directory below it is created as a fresh clone would
+  // (`.data/postgres`, with `.data/` not there yet), so the "postgres" user must be able to walk into `.data/`.
   const dataRoot = mkdtempSync(join(tmpdir(), 'driftwatch-embedded-test-'));
+  chmodSync(dataRoot, 0o755);
   afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
   it('starts when the probed server does not answer, serves migrations, and restarts on its data', async () => {
@@ -17,7 +20,7 @@ describe('the embedded PostgreSQL fallback', () => {
       DATABASE_URL: undefined,
       DATABASE_PROBE_URL: `postgresql://postgres@127.0.0.1:${unused}/postgres`,
       DATABASE_NAME: 'driftwatch_embedded',
-      EMBEDDED_POSTGRES_DIR: join(dataRoot, 'pg'),
+      EMBEDDED_POSTGRES_DIR: join(dataRoot, '.data', 'postgres'),
       EMBEDDED_POSTGRES_PORT: embeddedPort,
     };
     const lines: string[] = [];

@@ -104,6 +104,9 @@ function prepareDataDir(requested: string, user: RunAs | undefined, log: (line: 
     log(`the "postgres" user cannot reach ${dataDir}; keeping the embedded database in ${fallback} instead`);
     dataDir = fallback;
   }
+  // Only the data directory itself is private: folders created above it (`.data/`) keep the default mode, or the
+  // "postgres" user could not walk down to its own directory (a fresh checkout has no `.data/` yet).
+  mkdirSync(dirname(dataDir), { recursive: true });
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (user) chownSync(dataDir, user.uid, user.gid);
   return dataDir;
