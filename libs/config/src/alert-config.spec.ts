@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig } from './config.js';
+import { problemsOf } from '../test/config-problems.js';
 
 describe('alert and access settings', () => {
   it('resolves alerts after 15 minutes of quiet by default and reads durations with a unit', () => {

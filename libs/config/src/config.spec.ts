@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, redactUrl } from './config.js';
-
-function problemsOf(env: Record<string, string>): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadConfig, redactUrl } from './config.js';
+import { problemsOf } from '../test/config-problems.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults to an empty environment', () => {
