@@ -15,6 +15,9 @@ const nobody = spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' });
 const nobodyUid = Number(nobody.stdout.trim());
 const nobodyGid = Number(spawnSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).stdout.trim());
 const setpriv = spawnSync('setpriv', ['--version']).status === 0;
+/** Whether `nobody` can run this Node on this checkout (not when it was cloned below a private folder such as /root). */
+const nobodyReaches = () =>
+  spawnSync('setpriv', [`--reuid=${nobodyUid}`, `--regid=${nobodyGid}`, '--clear-groups', process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(bin)})`]).status === 0;
 const skip =
   process.getuid?.() !== 0
     ? 'needs root to drop to another user'
@@ -22,7 +25,9 @@ const skip =
       ? 'needs setpriv (util-linux)'
       : nobody.status !== 0
         ? 'needs a "nobody" user'
-        : undefined;
+        : !nobodyReaches()
+          ? '"nobody" cannot read this checkout or this Node'
+          : undefined;
 
 /** A uid with no /etc/passwd entry, like `docker run --user 54321`. */
 const unknownUid = [54321, 54322, 61234].find((uid) => spawnSync('id', [String(uid)]).status !== 0);
