@@ -11,7 +11,8 @@ import { PolicyRevisionsService } from './policy-revisions.service.js';
 import { bodyKind, readTextBody } from './yaml-body.js';
 
 /** A JSON upload takes no query: `name` and `activate` are for a YAML body (JSON carries `activate` itself). */
-const noQuery = z.object({}).catchall(z.never({ error: 'is only for a YAML body; a JSON body carries activate in the body and names in documents' }));
+const yamlOnly = z.undefined({ error: 'is only for a YAML body; a JSON body carries activate in the body and names in documents' });
+const noQuery = z.object({ name: yamlOnly.optional(), activate: yamlOnly.optional() });
 
 /**
  * `/api/v1/policies`: policy revisions. Any key reads (revisions are cluster-wide configuration, not traffic, so a

@@ -59,16 +59,16 @@ export class AuditLogRepository {
     const conditions = [
       filter.from ? sql`at >= ${filter.from}` : undefined,
       filter.to ? sql`at < ${filter.to}` : undefined,
-      filter.actions ? sql`action = any(${sql.array([...filter.actions])}::text[])` : undefined,
+      filter.actions ? sql`action in ${sql([...filter.actions])}` : undefined,
       filter.actor !== undefined ? sql`actor = ${filter.actor}` : undefined,
-      filter.targetTypes ? sql`target_type = any(${sql.array([...filter.targetTypes])}::text[])` : undefined,
+      filter.targetTypes ? sql`target_type in ${sql([...filter.targetTypes])}` : undefined,
       filter.targetId !== undefined ? sql`target_id = ${filter.targetId}` : undefined,
-      filter.before !== undefined ? sql`id < ${filter.before}::int8` : undefined,
+      filter.before !== undefined ? sql`audit_log.id < ${filter.before}::int8` : undefined,
     ].filter((c) => c !== undefined);
     const where = conditions.reduce((all, c) => sql`${all} and ${c}`, sql`true`);
     const rows = await sql<Row[]>`
       select id::text, at, actor, action, target_type, target_id, details from audit_log
-      where ${where} order by id desc limit ${filter.limit}`;
+      where ${where} order by audit_log.id desc limit ${filter.limit}`;
     return rows.map(toRow);
   }
 }
