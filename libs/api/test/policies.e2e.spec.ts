@@ -242,7 +242,7 @@ describe('GET /api/v1/policies', () => {
     const all: number[] = [];
     let cursor: string | null = '';
     while (cursor !== null) {
-      const page = shaped(policyRevisionList, (await get(`/policies?limit=5${cursor ? `&cursor=${cursor}` : ''}`)).body);
+      const page: z.output<typeof policyRevisionList> = shaped(policyRevisionList, (await get(`/policies?limit=5${cursor ? `&cursor=${cursor}` : ''}`)).body);
       all.push(...page.revisions.map((r) => r.id));
       cursor = page.nextCursor;
     }

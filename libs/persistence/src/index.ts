@@ -44,4 +44,4 @@ export {
 export { ApiKeyRepository, type ApiKeyRole, type ApiKeyRow, type NewApiKey } from './keys/api-key.repository.js';
 export { AuditLogRepository } from './audit/audit-log.repository.js';
 export type { AuditEntry, AuditFilter, AuditRow } from './audit/audit-log.repository.js';
-export { applyRetention, RetentionJob, type RetentionJobOptions, type RetentionOutcome, type RetentionPolicy } from './retention/retention.js';
+export { applyRetention, RetentionJob, type RetentionJobOptions, type RetentionOutcome, type RetentionPassOptions, type RetentionPolicy } from './retention/retention.js';

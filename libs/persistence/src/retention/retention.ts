@@ -16,6 +16,16 @@ const TABLES = [
 /** Rows deleted from a default partition per statement, so no statement holds many row locks or runs long. */
 const DELETE_BATCH = 5000;
 
+/** Knobs of one pass; the defaults are what `serve` uses. */
+export interface RetentionPassOptions {
+  /** One line per drop (log), partitions put off (warn). */
+  readonly logger?: Logger;
+  /** The time the cutoffs are counted back from (default: now). */
+  readonly now?: Date;
+  /** How long a drop waits for its lock before it is put off to the next pass (default 5,000 ms). */
+  readonly lockTimeoutMs?: number;
+}
+
 /** What one pass did. */
 export interface RetentionOutcome {
   /** Partitions dropped, oldest first: every row in them was older than the table's cutoff. */
@@ -35,7 +45,10 @@ export interface RetentionOutcome {
  * cutoff are deleted in batches. Several processes may run passes at once: a transaction-scoped advisory lock
  * lets one drop at a time, and a partition another process dropped is skipped. Logs one line per drop.
  */
-export async function applyRetention(sql: Sql, policy: RetentionPolicy, logger: Logger = silentLogger, now: Date = new Date()): Promise<RetentionOutcome> {
+export async function applyRetention(sql: Sql, policy: RetentionPolicy, options: RetentionPassOptions = {}): Promise<RetentionOutcome> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? new Date();
+  const lockTimeoutMs = options.lockTimeoutMs ?? 5000;
   const dropped: { table: string; partition: string; upTo: Date }[] = [];
   const deleted: { table: string; partition: string; rows: number }[] = [];
   const deferred: string[] = [];
@@ -51,7 +64,7 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, logger: 
       order by 3 nulls last`;
     for (const partition of partitions) {
       if (partition.is_default || partition.upper === null || partition.upper.getTime() > cutoff.getTime()) continue;
-      const outcome = await dropPartition(sql, partition.name);
+      const outcome = await dropPartition(sql, partition.name, lockTimeoutMs);
       if (outcome === 'dropped') {
         dropped.push({ table: spec.table, partition: partition.name, upTo: partition.upper });
         logger.log(`retention: dropped ${partition.name} (rows before ${partition.upper.toISOString()}; ${spec.setting}=${days})`);
@@ -79,10 +92,10 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, logger: 
 }
 
 /** Drops one partition in a transaction of its own: `gone` when another process dropped it first. */
-async function dropPartition(sql: Sql, name: string): Promise<'dropped' | 'deferred' | 'gone'> {
+async function dropPartition(sql: Sql, name: string, lockTimeoutMs: number): Promise<'dropped' | 'deferred' | 'gone'> {
   try {
     return await sql.begin(async (tx) => {
-      await tx`set local lock_timeout = '5s'`;
+      await tx`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`;
       const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('driftwatch.retention')) as locked`;
       if (!lock?.locked) return 'deferred' as const;
       const [exists] = await tx<{ oid: string | null }[]>`select to_regclass(${name})::text as oid`;
@@ -134,7 +147,7 @@ export class RetentionJob {
   private pass(): void {
     if (this.running || this.stopped) return;
     const logger = this.options.logger ?? silentLogger;
-    this.running = applyRetention(this.sql, this.options.policy, logger)
+    this.running = applyRetention(this.sql, this.options.policy, { logger })
       .then(
         () => undefined,
         (error: Error) => logger.warn(`retention: pass failed, trying again at the next pass: ${error.message}`),
