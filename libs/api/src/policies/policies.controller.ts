@@ -57,7 +57,8 @@ export class PoliciesController {
     let documents: { name: string; text: string }[];
     let activate: boolean;
     if (bodyKind(request) === 'yaml') {
-      const text = await readTextBody(request, POLICY_UPLOAD_MAX_BYTES);
+      // Read here, unless a parser of the app's already took it (then its limit applied).
+      const text = typeof body === 'string' ? body : await readTextBody(request, POLICY_UPLOAD_MAX_BYTES);
       documents = [parseOr400(policyDocument, { name: options.name ?? POLICY_UPLOAD_DEFAULT_NAME, text })];
       activate = options.activate ?? false;
     } else {
