@@ -34,12 +34,19 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
 }
 
 /**
+ * Retention for `serve` in tests, unless a test sets its own: keep 10 years. Tests share a database and write
+ * flows of fixed past dates (the example capture is from March 2026); a serve's retention pass at start must
+ * not delete another test's rows.
+ */
+const KEEP_EVERYTHING = { FLOW_RETENTION_DAYS: '3650', EVIDENCE_RETENTION_DAYS: '3650' };
+
+/**
  * Starts `driftwatch serve` and resolves once it prints its URL, with a function that stops it (SIGTERM) and
  * resolves to its exit code.
  */
 export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
   return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: systemPath(), ...env } });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: systemPath(), ...KEEP_EVERYTHING, ...env } });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

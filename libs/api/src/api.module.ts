@@ -1,10 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AlertsController } from './alerts/alerts.controller.js';
+import { AuditLogController } from './audit/audit-log.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { PoliciesController } from './policies/policies.controller.js';
+import { PolicyRevisionsService } from './policies/policy-revisions.service.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
 
@@ -14,13 +17,14 @@ export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController],
+      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
         { provide: WEBHOOK_SETTINGS, useValue: options.webhooks ?? { allowPrivateNetworks: false } },
         ApiKeyAuthenticator,
         AlertsGateway,
+        PolicyRevisionsService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };

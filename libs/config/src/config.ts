@@ -24,6 +24,13 @@ const port = z.coerce
   .min(1, 'must be from 1 to 65535')
   .max(65535, 'must be from 1 to 65535');
 
+/** Days of data kept: a whole number from 1 to 3650. */
+const retentionDays = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of days')
+  .min(1, 'must be from 1 to 3650 (days)')
+  .max(3650, 'must be from 1 to 3650 (days)');
+
 /**
  * Every environment variable Driftwatch reads, with its default. Keep README.md's configuration table in step.
  */
@@ -67,6 +74,9 @@ export const configSchema = z.object({
     .default('15m')
     .transform((v) => parseDuration(v) as number),
   DRIFTWATCH_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // --- retention (issue 9) ---
+  FLOW_RETENTION_DAYS: retentionDays.default(30),
+  EVIDENCE_RETENTION_DAYS: retentionDays.default(7),
 });
 
 /**

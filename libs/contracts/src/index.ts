@@ -13,3 +13,15 @@ export {
   isMalformedCode, MALFORMED_CODES, MALFORMED_MEANINGS, malformedCodeSchema, NORMALIZE_ERROR_CODES, NORMALIZE_ERROR_MEANINGS,
   type MalformedCode, type NormalizeErrorCode,
 } from './malformed.js';
+export type { HttpMethod, RouteAccess, RouteContract } from './api/route-contract.js';
+export { API_ROUTES } from './api/routes.js';
+export {
+  ACTIVATION_NOTE, createPolicyRevisionBody, createPolicyRevisionQuery, declaredPolicy, networkPolicy, policiesRoutes, policyActivation,
+  policyDiffParams, policyDocument, policyListQuery, policyProblem, policyRevisionCreated, policyRevisionDetail, policyRevisionDiff,
+  policyRevisionId, policyRevisionList, policyRevisionParams, policyRevisionSummary, policyRule, policyUnprocessable,
+  POLICY_UPLOAD_DEFAULT_NAME, POLICY_UPLOAD_MAX_BYTES, POLICY_UPLOAD_MAX_DOCUMENTS, POLICY_UPLOAD_MAX_TOTAL_BYTES, POLICY_YAML_CONTENT_TYPES,
+} from './api/policies.js';
+export {
+  AUDIT_ACTIONS, AUDIT_SYSTEM_ACTORS, AUDIT_TARGET_TYPES, auditEntry, auditEntryId, auditLogPage, auditLogQuery, auditRoutes,
+  type AuditAction, type AuditTargetType,
+} from './api/audit.js';

@@ -8,7 +8,10 @@ export { FlowStore, type BatchOutcome, type FlowBatch, type UnstorableRows } fro
 export { isUnavailable } from './flows/write-errors.js';
 export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.js';
 export type { EvidenceRow } from './flows/evidence.repository.js';
-export type { NewPolicyRevision } from './flows/policy-revision.repository.js';
+export {
+  POLICY_ACTIVATION_CHANNEL, PolicyRevisionRepository, type ActivationActor, type ActivationOutcome, type NewPolicyRevision, type PolicyRevisionDetail,
+  type PolicyRevisionSummary, type PolicySourceKind, type RecordOutcome,
+} from './flows/policy-revision.repository.js';
 export type { CollectorState, CollectorEventRow } from './flows/collector-state.repository.js';
 export { enqueueWebhookDeliveries, WEBHOOK_DELIVERY_CHANNEL, WEBHOOK_SEVERITIES, type OutboxEvent } from './webhooks/webhook-outbox.js';
 export {
@@ -40,4 +43,5 @@ export {
 } from './alerts/alert.types.js';
 export { ApiKeyRepository, type ApiKeyRole, type ApiKeyRow, type NewApiKey } from './keys/api-key.repository.js';
 export { AuditLogRepository } from './audit/audit-log.repository.js';
-export type { AuditEntry, AuditRow } from './audit/audit-log.repository.js';
+export type { AuditEntry, AuditFilter, AuditRow } from './audit/audit-log.repository.js';
+export { applyRetention, RetentionJob, type RetentionJobOptions, type RetentionOutcome, type RetentionPassOptions, type RetentionPolicy } from './retention/retention.js';

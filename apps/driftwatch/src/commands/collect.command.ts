@@ -31,7 +31,10 @@ Declared policies with any problem (see driftwatch validate) stop the command wi
   --server-allow-plaintext
                     let those servers accept anyone on an address other than loopback, without a client CA or
                     token (or SOURCE_SERVER_ALLOW_PLAINTEXT=true); without it such a server refuses to start
-SIGHUP reloads the policies (a set with problems is refused; the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
+The --policies revision is put in force at start. A revision activated in the database (POST
+/api/v1/policies/{rev}/activate, or another collecting process starting or reloading) is followed at once.
+SIGHUP reloads the policies and puts them in force for every collecting process (a set with problems is refused;
+the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}. Exits 1 when a source was
 never reached (a Hubble or Goldmane that never answered), saying so in the last line.`;
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { issueInitialAdminKey } from '@driftwatch/api';
-import { AlertStore, FlowStore } from '@driftwatch/persistence';
+import { AlertStore, FlowStore, RetentionJob } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { WebhookDispatcher } from '@driftwatch/alerts';
@@ -22,8 +22,11 @@ Every endpoint but health needs an API key (Authorization: Bearer <key>): see \`
 DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin key and prints it once.
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
-driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
-the running revision kept); SIGINT or SIGTERM stop cleanly.`;
+driftwatch validate) stop the start with exit 2. At start (and on SIGHUP) the POLICY_DIR revision is put in
+force for every collecting process; POST /api/v1/policies/{rev}/activate switches them all to another revision
+until the next activation, restart or SIGHUP. SIGHUP reloads the policies (a set with problems is refused and the
+running revision kept); SIGINT or SIGTERM stop cleanly. Every hour (and at start) flows older than
+FLOW_RETENTION_DAYS (30) and evidence older than EVIDENCE_RETENTION_DAYS (7) are dropped, by whole daily partitions.`;
 
 const examplePolicies = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop', 'policies');
 
@@ -127,6 +130,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       await store?.close();
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
+    const retention = RetentionJob.start({
+      databaseUrl: database.url,
+      policy: { flowDays: config.FLOW_RETENTION_DAYS, evidenceDays: config.EVIDENCE_RETENTION_DAYS },
+      logger,
+    });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
@@ -144,6 +152,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     });
     process.off('SIGHUP', reload);
     io.stderr('stopping\n');
+    await retention.stop();
     await webhooks.stop();
     await collection?.stop();
     await detection?.stop();

@@ -1,3 +1,5 @@
+import { auditRoutes } from './audit.js';
+import { policiesRoutes } from './policies.js';
 import type { RouteContract } from './route-contract.js';
 
 /**
@@ -5,4 +7,6 @@ import type { RouteContract } from './route-contract.js';
  * holds it against the routes Nest really serves. Each area adds its list here (one line each).
  */
 export const API_ROUTES: readonly RouteContract[] = [
+  ...policiesRoutes,
+  ...auditRoutes,
 ];
