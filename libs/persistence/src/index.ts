@@ -7,6 +7,7 @@ export { DatabaseHealthRepository } from './health/database-health.repository.js
 export { FlowStore, type BatchOutcome, type FlowBatch, type UnstorableRows } from './flows/flow-store.js';
 export { isUnavailable } from './flows/write-errors.js';
 export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.js';
+export { EXTERNAL_IDENTITY, type EndpointIdentityRow, type IdentityLabels } from './flows/endpoint-identity.repository.js';
 export type { EvidenceRow } from './flows/evidence.repository.js';
 export type { NewPolicyRevision } from './flows/policy-revision.repository.js';
 export type { CollectorState, CollectorEventRow } from './flows/collector-state.repository.js';
