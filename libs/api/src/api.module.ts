@@ -5,8 +5,12 @@ import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { ComplianceService } from './reports/compliance.service.js';
+import { ReportsController } from './reports/reports.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
+import { WhatIfController } from './whatif/whatif.controller.js';
+import { WhatIfService } from './whatif/whatif.service.js';
 
 /** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
 @Module({})
@@ -14,13 +18,15 @@ export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController],
+      controllers: [HealthController, AlertsController, WebhooksController, WhatIfController, ReportsController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
         { provide: WEBHOOK_SETTINGS, useValue: options.webhooks ?? { allowPrivateNetworks: false } },
         ApiKeyAuthenticator,
         AlertsGateway,
+        WhatIfService,
+        ComplianceService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };

@@ -31,7 +31,7 @@ export { AlertStore } from './alerts/alert-store.js';
 export {
   FLOW_STATS_CHANNEL, FlowStatsChannel, flowStatsPayloads, parseFlowStatsPayload, type FlowStatsCounts, type NamespaceFlowCounts,
 } from './flows/flow-stats.channel.js';
-export { AlertStoreProvider } from './persistence.module.js';
+export { AlertStoreProvider, ReportStoreProvider } from './persistence.module.js';
 export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';
 export type { AlertCount, OpenOutcome, UnresolvedAlert } from './alerts/alert-lifecycle.repository.js';
 export type { AlertAction, AlertActionResult, AlertEvidence, AlertFilter } from './alerts/alert.repository.js';
@@ -42,3 +42,7 @@ export {
 export { ApiKeyRepository, type ApiKeyRole, type ApiKeyRow, type NewApiKey } from './keys/api-key.repository.js';
 export { AuditLogRepository } from './audit/audit-log.repository.js';
 export type { AuditEntry, AuditRow } from './audit/audit-log.repository.js';
+export { isStatementTimeout, ReportStore, type ReportStoreOptions } from './reports/report-store.js';
+export { StoredConnectionReader, type StoredConnectionQuery } from './reports/stored-connections.reader.js';
+export { ComplianceRepository, OBSERVED_POD_LIMIT, type NamespaceAlerts, type ObservedPod, type RevisionDocuments } from './reports/compliance.repository.js';
+export { runWhatIf, WhatIfTooLargeError, type WhatIfCandidate, type WhatIfQuery } from './reports/whatif-run.js';
