@@ -16,6 +16,10 @@ export interface EndpointIdentityRow {
   readonly namespaceLabels: IdentityLabels | null;
 }
 
+/** Array type oids (see reports/record-scope.ts): this repository also serves pools that have not queried yet. */
+const TEXT_ARRAY = 1009;
+const INT8_ARRAY = 1016;
+
 /** The identity id of a side judged as an external peer (by its address): it has no row. */
 export const EXTERNAL_IDENTITY = '0';
 
@@ -31,8 +35,8 @@ export class EndpointIdentityRepository {
     await sql`
       insert into endpoint_identities (id, namespace, labels, namespace_labels)
       select id, ns, lb::jsonb, nl::jsonb
-      from unnest(${sql.array(rows.map((r) => r.id))}::int8[], ${sql.array(rows.map((r) => r.namespace))}::text[],
-        ${sql.array(rows.map((r) => json(r.labels)))}::text[], ${sql.array(rows.map((r) => json(r.namespaceLabels)))}::text[]) as t(id, ns, lb, nl)
+      from unnest(${sql.array(rows.map((r) => r.id), INT8_ARRAY)}::int8[], ${sql.array(rows.map((r) => r.namespace), TEXT_ARRAY)}::text[],
+        ${sql.array(rows.map((r) => json(r.labels)), TEXT_ARRAY)}::text[], ${sql.array(rows.map((r) => json(r.namespaceLabels)), TEXT_ARRAY)}::text[]) as t(id, ns, lb, nl)
       on conflict (id) do nothing`;
   }
 
@@ -40,7 +44,7 @@ export class EndpointIdentityRepository {
   async get(ids: readonly string[]): Promise<EndpointIdentityRow[]> {
     if (ids.length === 0) return [];
     const rows = await this.sql<{ id: string; namespace: string; labels: IdentityLabels | null; namespace_labels: IdentityLabels | null }[]>`
-      select id::text, namespace, labels, namespace_labels from endpoint_identities where id = any(${this.sql.array([...ids])}::int8[])`;
+      select id::text, namespace, labels, namespace_labels from endpoint_identities where id = any(${this.sql.array([...ids], INT8_ARRAY)}::int8[])`;
     return rows.map((r) => ({ id: r.id, namespace: r.namespace, labels: r.labels, namespaceLabels: r.namespace_labels }));
   }
 }

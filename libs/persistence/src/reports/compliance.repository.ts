@@ -1,6 +1,6 @@
 import type { IdentityLabels } from '../flows/endpoint-identity.repository.js';
 import type { Sql } from '../flows/sql-client.js';
-import { recordScope, type NamespaceScope } from './record-scope.js';
+import { recordScope, TEXT_ARRAY, type NamespaceScope } from './record-scope.js';
 
 /** A stored policy revision with the manifest texts it was made of. */
 export interface RevisionDocuments {
@@ -63,7 +63,7 @@ export class ComplianceRepository {
   async observedPods(from: Date, to: Date, namespaces: readonly string[]): Promise<{ pods: ObservedPod[]; truncated: boolean }> {
     if (namespaces.length === 0) return { pods: [], truncated: false };
     const sql = this.sql;
-    const list = sql.array([...namespaces]);
+    const list = sql.array([...namespaces], TEXT_ARRAY);
     const rows = await sql<{ namespace: string; workload: string; labels: IdentityLabels; namespace_labels: IdentityLabels | null }[]>`
       with sides as (
         select src_namespace as ns, src_workload as wl, src_identity as id from flow_records
@@ -103,7 +103,7 @@ export class ComplianceRepository {
     const rows = await sql<{ ns: string; count: string; ids: string[] }[]>`
       select ns, count(*)::int8 as count, (array_agg(id::text order by id desc))[1:${limit}::int] as ids
       from alerts, lateral (select distinct x from (values (src_namespace), (dst_namespace)) as v(x) where x is not null) as sides(ns)
-      where status in ('open', 'acknowledged') and ns = any(${sql.array([...namespaces])}::text[])
+      where status in ('open', 'acknowledged') and ns = any(${sql.array([...namespaces], TEXT_ARRAY)}::text[])
       group by ns`;
     for (const row of rows) result.set(row.ns, { count: Number(row.count), ids: row.ids });
     return result;
