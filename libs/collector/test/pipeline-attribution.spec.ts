@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { normalizeHubbleJsonLine, type Flow, type LabelMap } from '@driftwatch/flow';
 import { FlowStore, type FlowRecordRow } from '@driftwatch/persistence';
 import { compileRevision, loadManifests } from '@driftwatch/policy-engine';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline } from '../src/index.js';
 import { EndpointIdentities, identityId } from '../src/pipeline/endpoint-identities.js';
@@ -73,7 +72,6 @@ describe('EndpointIdentities', () => {
 
 describe('records of the shop capture, through the real pipeline', () => {
   let store: FlowStore;
-  let sql: postgres.Sql;
   let rows: FlowRecordRow[];
   const cluster = `attr-${randomBytes(3).toString('hex')}`;
   // Each run writes at a time of its own in 2019, a year no other suite writes to.
@@ -81,7 +79,6 @@ describe('records of the shop capture, through the real pipeline', () => {
 
   beforeAll(async () => {
     store = await FlowStore.open(inject('databaseUrl'));
-    sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => undefined });
     const pipeline = new FlowPipeline({ snapshot: snapshot(), id: null }, { store, windowMs: 10_000 });
     const flows = shopFlows();
     // The capture twice in one window (fresh ids): the same keys, so the same records, counted twice.
@@ -94,7 +91,6 @@ describe('records of the shop capture, through the real pipeline', () => {
     rows = (await store.flowRecords.list(1_000_000)).filter((r) => r.cluster === cluster);
   });
   afterAll(async () => {
-    await sql.end();
     await store.close();
   });
 
@@ -137,12 +133,10 @@ describe('records of the shop capture, through the real pipeline', () => {
 
   it('stores each identity with the labels its flows carried', async () => {
     const [record] = find('shop/backend', 'kube-system/coredns', 53, 'egress');
-    const stored = await sql<{ id: string; namespace: string; labels: unknown; namespace_labels: unknown }[]>`
-      select id::text, namespace, labels, namespace_labels from endpoint_identities
-      where id = any(${sql.array([record?.srcIdentity ?? '0', record?.dstIdentity ?? '0'], 1016)}::int8[]) order by namespace`;
+    const stored = (await store.identities.get([record?.srcIdentity ?? '0', record?.dstIdentity ?? '0'])).sort((a, b) => a.namespace.localeCompare(b.namespace));
     expect(stored).toEqual([
-      { id: record?.dstIdentity, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, namespace_labels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-      { id: record?.srcIdentity, namespace: 'shop', labels: { app: 'backend', tier: 'api' }, namespace_labels: { env: 'prod', 'kubernetes.io/metadata.name': 'shop', team: 'retail' } },
+      { id: record?.dstIdentity, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      { id: record?.srcIdentity, namespace: 'shop', labels: { app: 'backend', tier: 'api' }, namespaceLabels: { env: 'prod', 'kubernetes.io/metadata.name': 'shop', team: 'retail' } },
     ]);
   });
 });
