@@ -26,6 +26,8 @@ export const isoTimeSchema = z.iso.datetime({ offset: true, error: 'must be an I
  * Records are in a range when their window starts in it.
  */
 export function checkTimeRange(value: { readonly from: Date; readonly to: Date }, ctx: z.RefinementCtx): void {
+  // zod runs refinements of an object whose fields already failed: only a range of two dates is checked.
+  if (!(value.from instanceof Date) || !(value.to instanceof Date)) return;
   const span = value.to.getTime() - value.from.getTime();
   if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
   else if (span > MAX_RANGE_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `the range is too large: at most ${MAX_RANGE_DAYS} days after from` });
