@@ -57,8 +57,8 @@ export class ComplianceRepository {
   }
 
   /**
-   * Workloads of these namespaces seen in the connection records of [from, to), with the labels their flows
-   * carried (sides whose flows carried no labels are left out: the inventory speaks for them).
+   * Workloads of these namespaces seen in the connection records of [from, to), one per distinct label set its
+   * flows carried (sides whose flows carried no labels are left out: the inventory speaks for them).
    */
   async observedPods(from: Date, to: Date, namespaces: readonly string[]): Promise<{ pods: ObservedPod[]; truncated: boolean }> {
     if (namespaces.length === 0) return { pods: [], truncated: false };
@@ -74,7 +74,7 @@ export class ComplianceRepository {
         where window_start >= ${from.toISOString()}::timestamptz and window_start < ${to.toISOString()}::timestamptz
           and event = 'connection' and dst_namespace = any(${list}::text[]) and dst_workload is not null and dst_identity <> 0
       )
-      select s.ns as namespace, s.wl as workload, i.labels, i.namespace_labels
+      select distinct s.ns as namespace, s.wl as workload, i.labels, i.namespace_labels
       from sides s join endpoint_identities i on i.id = s.id and i.namespace = s.ns
       where i.labels is not null
       order by 1, 2 limit ${OBSERVED_POD_LIMIT + 1}`;

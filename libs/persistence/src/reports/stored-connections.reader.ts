@@ -1,6 +1,6 @@
 import type { FlowLabel } from '@driftwatch/contracts';
 import type { StoredConnection, StoredSide } from '@driftwatch/flow';
-import { EndpointIdentityRepository, EXTERNAL_IDENTITY } from '../flows/endpoint-identity.repository.js';
+import { EXTERNAL_IDENTITY, type IdentityLabels } from '../flows/endpoint-identity.repository.js';
 import type { Sql } from '../flows/sql-client.js';
 import { recordScope, type NamespaceScope } from './record-scope.js';
 
@@ -32,45 +32,59 @@ interface Row {
   ip_unknown: boolean;
   records: string;
   flows: string;
+  /** The identity's row, when there is one: its namespace and label sets as JSON text (parsed once per id). */
+  src_found: boolean;
+  src_id_namespace: string | null;
+  src_labels: string | null;
+  src_namespace_labels: string | null;
+  dst_found: boolean;
+  dst_id_namespace: string | null;
+  dst_labels: string | null;
+  dst_namespace_labels: string | null;
 }
 
 const UNKNOWN: StoredSide = Object.freeze({ kind: 'unknown' });
 const EXTERNAL: StoredSide = Object.freeze({ kind: 'external' });
-/** Identities remembered between chunks (one shared object each, so the evaluator's caches stay warm). */
+/** Identities remembered (one shared object each, so the evaluator's caches stay warm). */
 const IDENTITY_CACHE_LIMIT = 100_000;
 
 /**
  * Streams stored connections for a what-if: the labeled connection records of a range, summed in Postgres over
  * every field a judgement depends on (so a connection seen in a thousand windows is judged once), ordered by
  * connection (src, dst, port, protocol) so that the rows of one connection come together, fetched with a cursor.
- * Each side's endpoint identity is resolved to a {@link StoredSide} (one query per chunk for the ids not seen yet).
+ * Each side's endpoint identity comes joined to its row (one query and one connection: a second query while the
+ * cursor holds its connection could wait for a pool that cursors have exhausted) and is turned into a
+ * {@link StoredSide} once per id.
  */
 export class StoredConnectionReader {
-  private readonly identities: EndpointIdentityRepository;
   private readonly sides = new Map<string, StoredSide>();
 
-  constructor(private readonly sql: Sql) {
-    this.identities = new EndpointIdentityRepository(sql);
-  }
+  constructor(private readonly sql: Sql) {}
 
   /** The summed connections, chunk by chunk. Breaking out of the loop ends the query. */
   async *stream(query: StoredConnectionQuery): AsyncGenerator<StoredConnection[]> {
     const sql = this.sql;
     const cursor = sql<Row[]>`
-      select src_namespace, src_workload, host(src_ip) as src_ip, dst_namespace, dst_workload, host(dst_ip) as dst_ip, dst_port,
-        protocol, direction, observed, drop_reason, label::text as label, src_identity::text as src_identity,
-        dst_identity::text as dst_identity, bool_and(issues @> array['pod_ip_unknown']) as ip_unknown,
-        count(*)::int8 as records, sum(flow_count)::int8 as flows
-      from flow_records
-      where window_start >= ${query.from.toISOString()}::timestamptz and window_start < ${query.to.toISOString()}::timestamptz
-        and event = 'connection' and label is not null and ${recordScope(sql, query.scope)}
-      group by src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed,
-        drop_reason, label, src_identity, dst_identity
-      order by src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol`.cursor(query.chunkSize ?? 2000);
-    for await (const rows of cursor) {
-      await this.resolve(rows);
-      yield rows.map((r) => this.connection(r));
-    }
+      with g as (
+        select src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed,
+          drop_reason, label, src_identity, dst_identity, bool_and(issues @> array['pod_ip_unknown']) as ip_unknown,
+          count(*)::int8 as records, sum(flow_count)::int8 as flows
+        from flow_records
+        where window_start >= ${query.from.toISOString()}::timestamptz and window_start < ${query.to.toISOString()}::timestamptz
+          and event = 'connection' and label is not null and ${recordScope(sql, query.scope)}
+        group by src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed,
+          drop_reason, label, src_identity, dst_identity
+      )
+      select g.src_namespace, g.src_workload, host(g.src_ip) as src_ip, g.dst_namespace, g.dst_workload, host(g.dst_ip) as dst_ip,
+        g.dst_port, g.protocol, g.direction, g.observed, g.drop_reason, g.label::text as label, g.src_identity::text as src_identity,
+        g.dst_identity::text as dst_identity, g.ip_unknown, g.records, g.flows,
+        si.id is not null as src_found, si.namespace as src_id_namespace, si.labels::text as src_labels, si.namespace_labels::text as src_namespace_labels,
+        di.id is not null as dst_found, di.namespace as dst_id_namespace, di.labels::text as dst_labels, di.namespace_labels::text as dst_namespace_labels
+      from g
+        left join endpoint_identities si on si.id = g.src_identity and g.src_identity <> 0
+        left join endpoint_identities di on di.id = g.dst_identity and g.dst_identity <> 0
+      order by g.src_namespace, g.src_workload, g.src_ip, g.dst_namespace, g.dst_workload, g.dst_ip, g.dst_port, g.protocol`.cursor(query.chunkSize ?? 2000);
+    for await (const rows of cursor) yield rows.map((r) => this.connection(r));
   }
 
   private connection(r: Row): StoredConnection {
@@ -87,38 +101,28 @@ export class StoredConnectionReader {
       observed: r.observed,
       dropReason: r.drop_reason,
       label: r.label,
-      src: this.side(r.src_identity),
-      dst: this.side(r.dst_identity),
+      src: this.side(r.src_identity, r.src_found, r.src_id_namespace, r.src_labels, r.src_namespace_labels),
+      dst: this.side(r.dst_identity, r.dst_found, r.dst_id_namespace, r.dst_labels, r.dst_namespace_labels),
       podIpUnknownAtIngest: r.ip_unknown,
       records: Number(r.records),
       flows: Number(r.flows),
     };
   }
 
-  private side(id: string | null): StoredSide {
+  /** A side from its identity id and row: 0 an external peer; no id, or an id without a row, unknown. */
+  private side(id: string | null, found: boolean, namespace: string | null, labels: string | null, namespaceLabels: string | null): StoredSide {
     if (id === null) return UNKNOWN;
     if (id === EXTERNAL_IDENTITY) return EXTERNAL;
-    return this.sides.get(id) ?? UNKNOWN;
+    let side = this.sides.get(id);
+    if (side === undefined) {
+      side = !found || namespace === null ? UNKNOWN : Object.freeze({ kind: 'pod', namespace, labels: parseLabels(labels), namespaceLabels: parseLabels(namespaceLabels) });
+      if (this.sides.size >= IDENTITY_CACHE_LIMIT) this.sides.clear();
+      this.sides.set(id, side);
+    }
+    return side;
   }
+}
 
-  /** Loads the identities of a chunk that are not cached; an id with no row stays unknown (approximate). */
-  private async resolve(rows: readonly Row[]): Promise<void> {
-    const ids = (cached: boolean) => {
-      const found = new Set<string>();
-      for (const r of rows) {
-        for (const id of [r.src_identity, r.dst_identity]) if (id !== null && id !== EXTERNAL_IDENTITY && (cached || !this.sides.has(id))) found.add(id);
-      }
-      return found;
-    };
-    let missing = ids(false);
-    if (missing.size === 0) return;
-    if (this.sides.size + missing.size > IDENTITY_CACHE_LIMIT) {
-      this.sides.clear();
-      missing = ids(true);
-    }
-    for (const row of await this.identities.get([...missing])) {
-      this.sides.set(row.id, Object.freeze({ kind: 'pod', namespace: row.namespace, labels: row.labels, namespaceLabels: row.namespaceLabels }));
-    }
-    for (const id of missing) if (!this.sides.has(id)) this.sides.set(id, UNKNOWN);
-  }
+function parseLabels(text: string | null): IdentityLabels | null {
+  return text === null ? null : (JSON.parse(text) as IdentityLabels);
 }
