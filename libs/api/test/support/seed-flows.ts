@@ -11,7 +11,7 @@ import {
   connectionSide, FlowClassifier, judgedAsPod, normalizeHubbleJsonLine, type Flow, type FlowEndpoint,
 } from '@driftwatch/flow';
 import {
-  applyMigrations, dropDatabase, ensureDatabase, FlowStore, withDatabase, type EndpointIdentityRow, type FlowRecordRow,
+  applyMigrations, dropDatabase, ensureDatabase, type FlowStore, withDatabase, type EndpointIdentityRow, type FlowRecordRow,
 } from '@driftwatch/persistence';
 import type { HalfDecision, ManifestSource, PolicySnapshot } from '@driftwatch/policy-engine';
 
