@@ -8,8 +8,12 @@ import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesController } from './policies/policies.controller.js';
 import { PolicyRevisionsService } from './policies/policy-revisions.service.js';
+import { ComplianceService } from './reports/compliance.service.js';
+import { ReportsController } from './reports/reports.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
+import { WhatIfController } from './whatif/whatif.controller.js';
+import { WhatIfService } from './whatif/whatif.service.js';
 
 /** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
 @Module({})
@@ -17,7 +21,7 @@ export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController],
+      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController, WhatIfController, ReportsController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
@@ -25,6 +29,8 @@ export class ApiModule {
         ApiKeyAuthenticator,
         AlertsGateway,
         PolicyRevisionsService,
+        WhatIfService,
+        ComplianceService,
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };

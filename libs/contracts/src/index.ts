@@ -25,3 +25,14 @@ export {
   AUDIT_ACTIONS, AUDIT_SYSTEM_ACTORS, AUDIT_TARGET_TYPES, auditEntry, auditEntryId, auditLogPage, auditLogQuery, auditRoutes,
   type AuditAction, type AuditTargetType,
 } from './api/audit.js';
+export {
+  CANDIDATE_LIMITS, candidateDocumentSchema, checkTimeRange, connectionEndSchema, isoTimeSchema, MAX_RANGE_DAYS, namespaceNameSchema,
+  WHATIF_SAMPLES_PER_TRANSITION, WHATIF_TIME_LIMIT_SECONDS, whatIfCandidateSchema, whatIfRequestSchema, whatIfResultSchema, whatifRoutes,
+  whatIfSampleSchema, whatIfTotalsSchema, whatIfTransitionSchema,
+  type ConnectionEnd, type WhatIfRequest, type WhatIfResult, type WhatIfSample, type WhatIfTransition,
+} from './api/whatif.js';
+export {
+  COMPLIANCE_CSV_COLUMNS, COMPLIANCE_DEFAULT_DAYS, COMPLIANCE_FINDING_CODES, COMPLIANCE_FINDING_MEANINGS, complianceFindingCodeSchema,
+  complianceFindingSchema, complianceQuerySchema, complianceReportSchema, compliancePodSchema, namespaceComplianceSchema, reportsRoutes,
+  type ComplianceFinding, type ComplianceFindingCode, type ComplianceQuery, type ComplianceReport, type NamespaceCompliance,
+} from './api/reports.js';

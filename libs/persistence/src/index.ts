@@ -7,6 +7,7 @@ export { DatabaseHealthRepository } from './health/database-health.repository.js
 export { FlowStore, type BatchOutcome, type FlowBatch, type UnstorableRows } from './flows/flow-store.js';
 export { isUnavailable } from './flows/write-errors.js';
 export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.js';
+export { EXTERNAL_IDENTITY, type EndpointIdentityRow, type IdentityLabels } from './flows/endpoint-identity.repository.js';
 export type { EvidenceRow } from './flows/evidence.repository.js';
 export {
   POLICY_ACTIVATION_CHANNEL, PolicyRevisionRepository, type ActivationActor, type ActivationOutcome, type NewPolicyRevision, type PolicyRevisionDetail,
@@ -33,7 +34,7 @@ export { AlertStore } from './alerts/alert-store.js';
 export {
   FLOW_STATS_CHANNEL, FlowStatsChannel, flowStatsPayloads, parseFlowStatsPayload, type FlowStatsCounts, type NamespaceFlowCounts,
 } from './flows/flow-stats.channel.js';
-export { AlertStoreProvider } from './persistence.module.js';
+export { AlertStoreProvider, ReportStoreProvider } from './persistence.module.js';
 export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';
 export type { AlertCount, OpenOutcome, UnresolvedAlert } from './alerts/alert-lifecycle.repository.js';
 export type { AlertAction, AlertActionResult, AlertEvidence, AlertFilter } from './alerts/alert.repository.js';
@@ -45,3 +46,7 @@ export { ApiKeyRepository, type ApiKeyRole, type ApiKeyRow, type NewApiKey } fro
 export { AuditLogRepository } from './audit/audit-log.repository.js';
 export type { AuditEntry, AuditFilter, AuditRow } from './audit/audit-log.repository.js';
 export { applyRetention, RetentionJob, type RetentionJobOptions, type RetentionOutcome, type RetentionPassOptions, type RetentionPolicy } from './retention/retention.js';
+export { isStatementTimeout, ReportStore, type ReportStoreOptions } from './reports/report-store.js';
+export { StoredConnectionReader, type StoredConnectionQuery } from './reports/stored-connections.reader.js';
+export { ComplianceRepository, OBSERVED_POD_LIMIT, type NamespaceAlerts, type ObservedPod, type RevisionDocuments } from './reports/compliance.repository.js';
+export { runWhatIf, WhatIfTooLargeError, type WhatIfCandidate, type WhatIfQuery } from './reports/whatif-run.js';

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, type DynamicModule, type OnModuleDe
 import { AlertStore } from './alerts/alert-store.js';
 import { DatabaseHealthRepository } from './health/database-health.repository.js';
 import { DATABASE_URL, PrismaService } from './prisma/prisma.service.js';
+import { ReportStore } from './reports/report-store.js';
 import { WebhookRepository } from './webhooks/webhook.repository.js';
 
 /** The postgres.js repositories of alerts, keys and audit for the application, closed with it. */
@@ -18,12 +19,26 @@ export class AlertStoreProvider implements OnModuleDestroy {
   }
 }
 
+/** The read side of what-ifs and compliance reports for the application (a pool of its own), closed with it. */
+@Injectable()
+export class ReportStoreProvider implements OnModuleDestroy {
+  readonly store: ReportStore;
+
+  constructor(@Inject(DATABASE_URL) databaseUrl: string) {
+    this.store = ReportStore.open(databaseUrl);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store.close();
+  }
+}
+
 /** The repositories over one database; global so feature modules inject them without importing this module. */
 @Global()
 @Module({})
 export class PersistenceModule {
   static forRoot(options: { databaseUrl: string }): DynamicModule {
-    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository, AlertStoreProvider];
+    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository, AlertStoreProvider, ReportStoreProvider];
     return {
       module: PersistenceModule,
       providers: [{ provide: DATABASE_URL, useValue: options.databaseUrl }, ...repositories],

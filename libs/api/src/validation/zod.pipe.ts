@@ -22,8 +22,15 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
-  const issues = fieldIssues(parsed.error);
-  throw new BadRequestException({
+  throw badRequest(fieldIssues(parsed.error));
+}
+
+/**
+ * The one 400 every route answers, for problems found after parsing (a candidate's manifests, a range too large
+ * to evaluate): `{statusCode, error, message: "invalid request: <path>: <reason>; ...", issues: [{path, message}]}`.
+ */
+export function badRequest(issues: readonly FieldIssue[]): BadRequestException {
+  return new BadRequestException({
     statusCode: 400,
     error: 'Bad Request',
     message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,

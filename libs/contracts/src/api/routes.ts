@@ -1,6 +1,8 @@
 import { auditRoutes } from './audit.js';
 import { policiesRoutes } from './policies.js';
+import { reportsRoutes } from './reports.js';
 import type { RouteContract } from './route-contract.js';
+import { whatifRoutes } from './whatif.js';
 
 /**
  * Every REST route the app serves, as contracts. The OpenAPI document is generated from this list, and a test
@@ -9,4 +11,6 @@ import type { RouteContract } from './route-contract.js';
 export const API_ROUTES: readonly RouteContract[] = [
   ...policiesRoutes,
   ...auditRoutes,
+  ...whatifRoutes,
+  ...reportsRoutes,
 ];
