@@ -5,16 +5,17 @@ import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
+import { PageController } from './page/page.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
 
-/** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
+/** REST under /api/v1 (the prefix is set by the app: `setApiPrefix`), behind API key auth (health and the page are public). */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController],
+      controllers: [HealthController, AlertsController, WebhooksController, PageController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },

@@ -13,3 +13,4 @@ export {
   isMalformedCode, MALFORMED_CODES, MALFORMED_MEANINGS, malformedCodeSchema, NORMALIZE_ERROR_CODES, NORMALIZE_ERROR_MEANINGS,
   type MalformedCode, type NormalizeErrorCode,
 } from './malformed.js';
+export { pageRoutes } from './api/page.js';
