@@ -4,5 +4,5 @@ export type { ApiOptions } from './tokens.js';
 export type { HealthReport } from './health/health.controller.js';
 export { canSee, CurrentActor, hasRole, Public, RequireRole, ROLES, type Actor, type Role } from './auth/access.js';
 export {
-  apiKeyPrefix, generateApiKey, hashApiKey, isRole, issueApiKey, issueInitialAdminKey, parseNamespaceScope, type ApiKeyRequest,
+  apiKeyPrefix, generateAdminToken, generateApiKey, hashApiKey, isRole, issueApiKey, parseNamespaceScope, type ApiKeyRequest,
 } from './auth/api-key-secrets.js';
