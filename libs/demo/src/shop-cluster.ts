@@ -82,5 +82,11 @@ function world(ip: string, dnsName?: string): DemoExternal {
 export const PAYMENT_APIS: readonly DemoExternal[] = Object.freeze([world('203.0.113.50', 'api.payments.example'), world('203.0.113.51', 'api.payments.example')]);
 /** Scanners on the internet probing the frontend (dropped: nothing admits ingress to it). */
 export const SCANNERS: readonly DemoExternal[] = Object.freeze([world('198.51.100.77'), world('192.0.2.199')]);
-/** Where drift goes: addresses no policy lets shop pods reach. */
-export const EXFILTRATION_TARGETS: readonly DemoExternal[] = Object.freeze([world('198.51.100.23', 'telemetry.example.net'), world('203.0.113.66', 'backup.example.org')]);
+/**
+ * Where drift goes: addresses no policy lets shop pods reach on 443. Each drift to the outside takes the next one,
+ * so new alerts keep opening through the first minute (six keys), then the same ones recur.
+ */
+export const EXFILTRATION_TARGETS: readonly DemoExternal[] = Object.freeze([
+  world('198.51.100.23', 'telemetry.example.net'), world('203.0.113.66', 'backup.example.org'), world('198.51.100.24', 'telemetry.example.net'),
+  world('192.0.2.15', 'paste.example.com'), world('203.0.113.67', 'backup.example.org'), world('192.0.2.44'),
+]);

@@ -7,7 +7,7 @@
  * payments API (443); denied probes: scanners → frontend, database → internet, frontend → backend's metrics port;
  * now and then a conntrack drop. Every `driftEveryMs` of flow time one drift, in turn: frontend → database
  * (forwarded though declared deny), frontend → an outside address, a policy drop of frontend → backend (declared
- * allow), database → an outside address.
+ * allow), database → an outside address (the next of six each time, so new alerts open for the first minute).
  *
  * A pure function of its options: the same seed and start time give the same messages (uuids included); the seed
  * alone fixes what happens, the start time only where it lands in time (and the uuids, so two runs never share one).
@@ -228,6 +228,7 @@ export function* shopTraffic(options: ShopTrafficOptions): Generator<DemoEvent> 
 
   for (;;) {
     let scenario: DemoScenario;
+    const cycle = Math.floor(drifts / DRIFT_SCENARIOS.length);
     if (start >= nextDrift) {
       scenario = DRIFT_SCENARIOS[drifts % DRIFT_SCENARIOS.length] as DemoScenario;
       drifts += 1;
@@ -235,7 +236,7 @@ export function* shopTraffic(options: ShopTrafficOptions): Generator<DemoEvent> 
     } else {
       scenario = steady();
     }
-    const packets = connection(scenario, pick, ephemeral);
+    const packets = connection(scenario, pick, ephemeral, cycle);
     for (const packet of packets) {
       cursor = Math.max(cursor, start) + prng.int(40, 900);
       yield { timeMicros: cursor, response: message(packet, cursor, ids.uuid()), expected: { scenario, ...packet.expected } };
@@ -287,7 +288,9 @@ function dropped(from: Peer, to: Peer, protocol: Protocol, sport: number, port: 
   };
 }
 
-function connection(scenario: DemoScenario, pick: <T>(list: readonly T[]) => T, ephemeral: () => number): Packet[] {
+/** The packets of one connection; `cycle` counts the rounds of drift so far (which outside address drift goes to). */
+function connection(scenario: DemoScenario, pick: <T>(list: readonly T[]) => T, ephemeral: () => number, cycle: number): Packet[] {
+  const target = (n: number) => EXFILTRATION_TARGETS[n % EXFILTRATION_TARGETS.length] as DemoExternal;
   const frontend = pick(PODS.frontend);
   const backend = pick(PODS.backend);
   const database = PODS.database[0] as DemoPod;
@@ -322,9 +325,9 @@ function connection(scenario: DemoScenario, pick: <T>(list: readonly T[]) => T, 
     case 'frontend-to-database':
       return allowedTcp(frontend, database, sport, PORTS.databasePostgres, { egress_allowed_by: [POLICIES.legacyDbAccess] }, { ingress_allowed_by: [POLICIES.legacyDbAccess] }, 'unexpected', 'unenforced-deny');
     case 'frontend-to-internet':
-      return allowedTcp(frontend, EXFILTRATION_TARGETS[0] as DemoExternal, sport, 443, { egress_allowed_by: [POLICIES.telemetryEgress] }, undefined, 'unexpected', 'unenforced-deny');
+      return allowedTcp(frontend, target(2 * cycle), sport, 443, { egress_allowed_by: [POLICIES.telemetryEgress] }, undefined, 'unexpected', 'unenforced-deny');
     case 'database-to-internet':
-      return allowedTcp(database, EXFILTRATION_TARGETS[1] as DemoExternal, sport, 443, { egress_allowed_by: [POLICIES.telemetryEgress] }, undefined, 'unexpected', 'unenforced-deny');
+      return allowedTcp(database, target(2 * cycle + 1), sport, 443, { egress_allowed_by: [POLICIES.telemetryEgress] }, undefined, 'unexpected', 'unenforced-deny');
     case 'backend-policy-drop': {
       const [egress] = allowedTcp(frontend, backend, sport, PORTS.backendHttp, { egress_allowed_by: [POLICIES.frontendEgress] }, undefined);
       return [egress as Packet, dropped(frontend, backend, 'TCP', sport, PORTS.backendHttp, 'INGRESS', POLICY_DENY, 'unexpected', { ingress_denied_by: [POLICIES.freezeBackend] })];

@@ -80,6 +80,10 @@ describe('the shop traffic of the demo source', () => {
     expect(starts.length).toBe(24); // 2 s, 7 s, …, 117 s
     for (const [i, s] of seconds.entries()) expect(Math.abs(s - (2 + 5 * i))).toBeLessThan(1);
     expect(starts.slice(0, 4).map((e) => e.expected.scenario)).toEqual([...DRIFT_SCENARIOS]);
+    // Drift to the outside goes to a new address each time for the first minute (new alerts keep opening), then recurs.
+    const outside = starts.filter((e) => e.expected.scenario.endsWith('-to-internet')).map((e) => (e.response.flow['IP'] as { destination: string }).destination);
+    expect(new Set(outside.slice(0, 6)).size).toBe(6);
+    expect(outside.slice(6, 12)).toEqual(outside.slice(0, 6));
     const custom = during({ ...options, driftEveryMs: 1000, firstDriftAfterMs: 100 }, 10).filter((e) => e.expected.label === 'unexpected');
     expect(custom.length).toBeGreaterThanOrEqual(10);
   });
