@@ -83,15 +83,23 @@ function setConnection(stateName, text) {
   node.textContent = text;
 }
 
-/** fetch with the key; a 401 means the key is gone (revoked or wrong): back to the prompt. */
+/** What api() answers for a request of a session that ended (the key was forgotten or refused meanwhile). */
+const STALE = -1;
+
+/**
+ * fetch with the key; a 401 means the key is gone (revoked or wrong): back to the prompt. Without a key nothing is
+ * sent, and the answer to a request of an earlier key is dropped (status STALE), so nothing lands after a logout.
+ */
 async function api(path, init = {}) {
-  const headers = { authorization: `Bearer ${state.key}` };
+  const key = state.key;
+  if (key === undefined) return { status: STALE, body: undefined };
+  const headers = { authorization: `Bearer ${key}` };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let response;
   try {
     response = await fetch(path, { ...init, headers });
   } catch {
-    return { status: 0, body: undefined };
+    return { status: state.key === key ? 0 : STALE, body: undefined };
   }
   let body;
   try {
@@ -99,7 +107,8 @@ async function api(path, init = {}) {
   } catch {
     body = undefined;
   }
-  if (response.status === 401 && state.key !== undefined) logout('The server refused this key (invalid or revoked). Enter another one.');
+  if (state.key !== key) return { status: STALE, body: undefined };
+  if (response.status === 401) logout('The server refused this key (invalid or revoked). Enter another one.');
   return { status: response.status, body };
 }
 
@@ -206,8 +215,9 @@ function connectSocket() {
 
 async function loadAlerts() {
   const { status, body } = await api('/api/v1/alerts?limit=100');
+  if (status === STALE) return;
   if (status !== 200 || !Array.isArray(body?.alerts)) {
-    if (state.key !== undefined) byId('alerts-note').textContent = `Cannot list alerts: ${reason(body, status)}`;
+    byId('alerts-note').textContent = `Cannot list alerts: ${reason(body, status)}`;
     return;
   }
   for (const alert of body.alerts) upsertAlert(alert, false);
@@ -280,7 +290,7 @@ function placeAlert(entry) {
 
 /** Adds or updates one alert. A listed copy never overwrites one an event brought (events are newer). */
 function upsertAlert(alert, fromEvent) {
-  if (typeof alert?.id !== 'string' || !/^\d+$/.test(alert.id)) return;
+  if (state.key === undefined || typeof alert?.id !== 'string' || !/^\d+$/.test(alert.id)) return;
   let entry = state.alerts.get(alert.id);
   if (entry && entry.fromEvent && !fromEvent) return;
   const created = entry === undefined;
@@ -299,6 +309,7 @@ function upsertAlert(alert, fromEvent) {
 
 async function explain(entry) {
   const { status, body } = await api(`/api/v1/alerts/${encodeURIComponent(entry.alert.id)}`);
+  if (status === STALE) return;
   if (status !== 200) {
     entry.parts.explanation.textContent = `No explanation: ${reason(body, status)}`;
     return;
@@ -313,6 +324,7 @@ async function acknowledge(id) {
   entry.parts.ack.disabled = true;
   entry.parts.error.textContent = '';
   const { status, body } = await api(`/api/v1/alerts/${encodeURIComponent(id)}/ack`, { method: 'POST', body: '{}' });
+  if (status === STALE) return;
   if (status === 200 && body?.alert) {
     upsertAlert(body.alert, true);
     return;
@@ -353,7 +365,7 @@ function renderStats(stats) {
       );
     }),
   );
-  byId('stats-note').textContent = `Last second ending ${time(stats.at)}.`;
+  byId('stats-note').textContent = `Flows per second in the second ending ${time(stats.at)}; the total counts since this page opened.`;
   if (!state.namespace) {
     const busiest = [...state.lastStats.entries()].sort((a, b) => total(b[1]) - total(a[1]))[0];
     if (busiest) chooseNamespace(busiest[0]);
@@ -388,10 +400,10 @@ async function loadConnections() {
   const ns = state.namespace;
   if (!ns || state.key === undefined) return;
   const { status, body } = await api(`/api/v1/connections?namespace=${encodeURIComponent(ns)}`);
-  if (ns !== state.namespace) return;
+  if (status === STALE || ns !== state.namespace) return;
   const note = byId('connections-note');
   if (status !== 200 || !Array.isArray(body?.edges)) {
-    byId('map').hidden = true;
+    byId('map').toggleAttribute('hidden', true);
     byId('connections').hidden = true;
     note.textContent = status === 404
       ? `The connection map is not available from this server (404: ${reason(body, status)}).`
@@ -448,7 +460,7 @@ function drawMap(edges) {
   );
   byId('map-edges').replaceChildren(...lines);
   byId('map-nodes').replaceChildren(...nodes);
-  byId('map').hidden = edges.length === 0;
+  byId('map').toggleAttribute('hidden', edges.length === 0); // an SVG element has no `hidden` property
 }
 
 // --- collectors ------------------------------------------------------------------------------------------------
@@ -461,6 +473,7 @@ function gapText(gap) {
 async function loadCollectors() {
   if (state.key === undefined) return;
   const { status, body } = await api('/api/v1/collectors');
+  if (status === STALE) return;
   const note = byId('collectors-note');
   const table = byId('collectors');
   if (status !== 200 || !Array.isArray(body?.collectors)) {
