@@ -12,6 +12,14 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startServe } from './run-cli.js';
 
+/** The little of the DOM the page.evaluate callbacks below use (they run in the browser; this project has no DOM types). */
+interface Counted {
+  readonly length: number;
+}
+declare const document: { querySelectorAll(selector: string): Counted & Iterable<{ getAttribute(name: string): string | null }> };
+declare const window: { __pwned?: number };
+declare const sessionStorage: Counted;
+
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
 const inCi = process.env['CI'] === 'true' || process.env['CI'] === '1';
@@ -147,7 +155,7 @@ describe.skipIf(!available)(`the live page in headless Chromium${available ? '' 
     await hostile.waitFor({ timeout: 10_000 });
     expect(await hostile.locator('.connection-key').textContent()).toBe('shop/<img src=x onerror="window.__pwned=1"> → shop/<script>window.__pwned=2</script> port 8080/TCP');
     await expect.poll(() => hostile.locator('.explanation').textContent()).toBe('<b onmouseover="window.__pwned=3">bold?</b>');
-    expect(await page.evaluate(() => ({ images: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length, bold: document.querySelectorAll('#alerts b').length, pwned: (window as unknown as { __pwned?: number }).__pwned }))).toEqual({ images: 0, scripts: 1, bold: 0, pwned: undefined });
+    expect(await page.evaluate(() => ({ images: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length, bold: document.querySelectorAll('#alerts b').length, pwned: window.__pwned }))).toEqual({ images: 0, scripts: 1, bold: 0, pwned: undefined });
 
     // Connections and collectors: shown, or a note when this server does not have those APIs yet.
     await expect.poll(() => page.locator('#collectors-note').textContent(), { timeout: 15_000 }).not.toBe('Loading collectors…');
@@ -213,7 +221,7 @@ describe.skipIf(!available)(`the live page in headless Chromium${available ? '' 
     expect(await row.locator('td').first().textContent()).toBe('hubble 127.0.0.1:4245');
     expect(await row.locator('td').nth(4).textContent()).toBe(evil);
     expect(await row.locator('.gaps li').textContent()).toMatch(/^lost_events ×12 at .*: \{"note":"<img src=x onerror=\\"window.__pwned=4\\">"\}$/);
-    expect(await page.evaluate(() => ({ images: document.querySelectorAll('img').length, pwned: (window as unknown as { __pwned?: number }).__pwned }))).toEqual({ images: 0, pwned: undefined });
+    expect(await page.evaluate(() => ({ images: document.querySelectorAll('img').length, pwned: window.__pwned }))).toEqual({ images: 0, pwned: undefined });
     expect(problems, problems.join('\n')).toEqual([]);
     await page.close();
   }, 60_000);
