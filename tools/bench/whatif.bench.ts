@@ -14,7 +14,8 @@ import {
   type EndpointIdentityRow, type FlowRecordRow,
 } from '@driftwatch/persistence';
 import { compileRevision, loadManifests, type Endpoint, type PolicySnapshot } from '@driftwatch/policy-engine';
-import { createSyntheticCluster, Prng, renderSyntheticPolicies, type SyntheticWorkload } from '@driftwatch/testing';
+import { Prng } from '@driftwatch/common';
+import { createSyntheticCluster, renderSyntheticPolicies, type SyntheticWorkload } from '@driftwatch/testing';
 
 const RECORDS = Number(process.argv[2] ?? 1_000_000);
 const CONNECTIONS = Math.min(Number(process.argv[3] ?? 50_000), RECORDS);

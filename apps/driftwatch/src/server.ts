@@ -1,5 +1,6 @@
 import type { INestApplication, LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { setApiPrefix } from '@driftwatch/api';
 import type { LogLevel } from '@driftwatch/config';
 import { AppModule, type AppOptions } from './app.module.js';
 
@@ -10,12 +11,12 @@ export function logLevelsFrom(level: LogLevel): NestLogLevel[] {
   return levels.slice(0, levels.indexOf(level) + 1);
 }
 
-/** Creates the Nest application with the REST prefix `/api/v1`; the caller listens and closes it. */
+/** Creates the Nest application with the REST prefix `/api/v1` (the live page stays at `/`); the caller listens and closes it. */
 export async function createApp(options: AppOptions & { logLevel: LogLevel }): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), {
     logger: logLevelsFrom(options.logLevel),
     abortOnError: false,
   });
-  app.setGlobalPrefix('api/v1');
+  setApiPrefix(app);
   return app;
 }

@@ -11,12 +11,17 @@ export interface CliRun {
 }
 
 /**
- * Runs the real `driftwatch` executable in a child process with the given environment (on top of PATH only,
- * so the developer's own variables never leak in), and resolves when it exits.
+ * The environment of a child: PATH only (the developer's own variables never leak in), DEMO=off (the built-in demo
+ * source would add its flows and alerts to every test's; a test of the demo passes `demo: true`), then `env`.
  */
+function childEnv(env: Record<string, string>, demo = false): Record<string, string> {
+  return { PATH: systemPath(), ...(demo ? {} : { DEMO: 'off' }), ...env };
+}
+
+/** Runs the real `driftwatch` executable in a child process with `env` (see childEnv), and resolves when it exits. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: systemPath(), ...env } });
+    const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env) });
     child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
@@ -42,11 +47,11 @@ const KEEP_EVERYTHING = { FLOW_RETENTION_DAYS: '3650', EVIDENCE_RETENTION_DAYS: 
 
 /**
  * Starts `driftwatch serve` and resolves once it prints its URL, with a function that stops it (SIGTERM) and
- * resolves to its exit code.
+ * resolves to its exit code. `options.demo` leaves DEMO unset (its default, on), as a plain `npm start`.
  */
-export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
+export function startServe(env: Record<string, string>, timeoutMs = 15_000, options: { demo?: boolean } = {}) {
   return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: systemPath(), ...KEEP_EVERYTHING, ...env } });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: childEnv({ ...KEEP_EVERYTHING, ...env }, options.demo) });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

@@ -10,18 +10,19 @@ import { PoliciesController } from './policies/policies.controller.js';
 import { PolicyRevisionsService } from './policies/policy-revisions.service.js';
 import { ComplianceService } from './reports/compliance.service.js';
 import { ReportsController } from './reports/reports.controller.js';
+import { PageController } from './page/page.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
 import { WhatIfController } from './whatif/whatif.controller.js';
 import { WhatIfService } from './whatif/whatif.service.js';
 
-/** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
+/** REST under /api/v1 (the prefix is set by the app: `setApiPrefix`), behind API key auth (health and the page are public). */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController, WhatIfController, ReportsController],
+      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController, WhatIfController, ReportsController, PageController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },

@@ -77,6 +77,14 @@ export const configSchema = z.object({
   // --- retention (issue 9) ---
   FLOW_RETENTION_DAYS: retentionDays.default(30),
   EVIDENCE_RETENTION_DAYS: retentionDays.default(7),
+  // --- the built-in demo source (issue 10): `serve` plays it when no flow source is configured ---
+  DEMO: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  DEMO_RATE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 5000 (flows per second)')
+    .max(5000, 'must be from 1 to 5000 (flows per second)')
+    .default(50),
 });
 
 /**

@@ -36,3 +36,4 @@ export {
   complianceFindingSchema, complianceQuerySchema, complianceReportSchema, compliancePodSchema, namespaceComplianceSchema, reportsRoutes,
   type ComplianceFinding, type ComplianceFindingCode, type ComplianceQuery, type ComplianceReport, type NamespaceCompliance,
 } from './api/reports.js';
+export { pageRoutes } from './api/page.js';

@@ -1,25 +1,31 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
-import { issueInitialAdminKey } from '@driftwatch/api';
+import { generateAdminToken } from '@driftwatch/api';
 import { AlertStore, FlowStore, RetentionJob } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
 import { WebhookDispatcher } from '@driftwatch/alerts';
 import { clientTls, serverTls, SourceSetupError, startCollection, type Collection, type SourceSpec } from '@driftwatch/collector';
+import type { DemoHubbleServer } from '@driftwatch/demo';
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
+import { startDemoSource } from '../demo-source.js';
 import { startDriftDetection } from '../drift-detection.js';
+import { LiveStatus } from '../live-status.js';
 import { createApp } from '../server.js';
 import { version } from '../version.js';
 
 export const usage = `usage: driftwatch serve
 
-Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migrations, and the flow
-collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
-the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies), and delivers
-the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks reach private addresses).
-Every endpoint but health needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`, or set
-DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin key and prints it once.
+Runs the REST API under /api/v1 (GET /api/v1/health) and the live page at / after applying pending
+migrations, and the flow collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS,
+FELIX_LISTEN, INGEST_LISTEN, with the declared policies of POLICY_DIR (default: the example policies in
+examples/shop/policies), and delivers the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks
+reach private addresses). With no source configured it plays the built-in demo source (examples/shop traffic
+with drift, DEMO_RATE flows/s, through the real Hubble client); DEMO=off turns it off.
+Every endpoint but health and the page needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`,
+or set DRIFTWATCH_ADMIN_TOKEN; when neither exists, each start makes an admin token for that run and prints it.
+A live status line (flows/s by label, open alerts) follows: redrawn in place on a terminal, else every 10 s.
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. At start (and on SIGHUP) the POLICY_DIR revision is put in
@@ -50,21 +56,31 @@ async function policyDirOrExit(config: Config): Promise<string> {
   return path;
 }
 
-/** Creates the first admin key when the database has none (and no DRIFTWATCH_ADMIN_TOKEN is set). */
-async function firstAdminKey(databaseUrl: string): Promise<string | undefined> {
+/**
+ * The admin token of this run and the line that says so: DRIFTWATCH_ADMIN_TOKEN (never printed); else, when no API
+ * key can be used (none, or all revoked), a token made now for this run only; else none (use a key).
+ */
+async function adminTokenOfRun(config: Config, databaseUrl: string): Promise<{ token: string | undefined; line: string }> {
+  if (config.DRIFTWATCH_ADMIN_TOKEN) return { token: config.DRIFTWATCH_ADMIN_TOKEN, line: 'admin token: DRIFTWATCH_ADMIN_TOKEN is in use' };
   const store = AlertStore.open(databaseUrl, 1);
   try {
-    return await issueInitialAdminKey(store.keys);
+    if (await store.keys.anyActive()) {
+      return { token: undefined, line: 'admin token: none for this run: API keys exist, use one (driftwatch keys), or set DRIFTWATCH_ADMIN_TOKEN' };
+    }
   } finally {
     await store.close();
   }
+  const token = generateAdminToken();
+  return { token, line: `admin token: ${token} (this run only: paste it into the page, or send Authorization: Bearer <token>)` };
 }
 
 /** Resolves when the server has been stopped by a signal. */
-export async function run(args: readonly string[], io: CliIo): Promise<number> {
+export async function run(args: readonly string[], processIo: CliIo): Promise<number> {
   parseCommandArgs(args, {});
   const config = configOrExit();
   const policies = await policyDirOrExit(config);
+  const status = new LiveStatus(processIo);
+  const io = status.io; // on a terminal, every write makes way for the live status line
   const logger = appLogger(config, io);
   const specs = configuredSources(config);
   // A set with problems is refused before a database is touched (also when no source uses the policies yet).
@@ -73,10 +89,11 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   try {
     const applied = await migrateOrExit(database.url, logger);
     if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
-    const initialKey = config.DRIFTWATCH_ADMIN_TOKEN ? undefined : await firstAdminKey(database.url);
+    const admin = await adminTokenOfRun(config, database.url);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
     let detection: ReturnType<typeof startDriftDetection> | undefined;
+    const demo: DemoHubbleServer | undefined = await startDemoSource(config, specs, policies, examplePolicies, logger);
     if (specs.length > 0) {
       store = await FlowStore.open(database.url);
       detection = startDriftDetection(database.url, config, logger);
@@ -96,6 +113,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       }).catch(async (error: Error) => {
         await detection?.stop();
         await store?.close();
+        await demo?.stop();
         if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
@@ -105,7 +123,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       version,
       logLevel: config.LOG_LEVEL,
       allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
-      ...(config.DRIFTWATCH_ADMIN_TOKEN ? { adminToken: config.DRIFTWATCH_ADMIN_TOKEN } : {}),
+      ...(admin.token ? { adminToken: admin.token } : {}),
     });
     try {
       await app.listen(config.PORT, config.HOST);
@@ -114,6 +132,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       await collection?.stop();
       await detection?.stop();
       await store?.close();
+      await demo?.stop();
       const e = error as NodeJS.ErrnoException;
       const reason = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
       throw new CliError(`cannot listen on ${config.HOST}:${config.PORT}: ${reason}`);
@@ -128,6 +147,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       await collection?.stop();
       await detection?.stop();
       await store?.close();
+      await demo?.stop();
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
     const retention = RetentionJob.start({
@@ -137,12 +157,20 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
-    if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
+    io.stdout(`live page: ${url}/\n`);
+    io.stdout(`${admin.line}\n`);
     io.stdout(
-      specs.length === 0
-        ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'
-        : `flow sources: ${specs.map((s) => `${s.kind} ${s.address}`).join(', ')}\n`,
+      demo
+        ? `flow sources: demo: examples/shop traffic at ${config.DEMO_RATE} flows/s from a built-in Hubble API on ${demo.address} (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN for real traffic; DEMO=off turns the demo off)\n`
+        : specs.length === 0
+          ? 'flow sources: none configured (set HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN or INGEST_LISTEN); serving the API only\n'
+          : `flow sources: ${specs.map((s) => `${s.kind} ${s.address}`).join(', ')}\n`,
     );
+    const pipeline = collection?.pipeline;
+    const counter = pipeline ? AlertStore.open(database.url, 1) : undefined;
+    if (pipeline && counter) {
+      status.start({ sample: async () => ({ counts: pipeline.summary, openAlerts: await counter.alerts.countUnresolved().then((c) => c.open, () => undefined) }) });
+    }
     const reload = () => void collection?.reload();
     process.on('SIGHUP', reload);
     await new Promise<void>((resolve) => {
@@ -151,12 +179,15 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       process.once('SIGTERM', stop);
     });
     process.off('SIGHUP', reload);
+    status.stop();
     io.stderr('stopping\n');
     await retention.stop();
     await webhooks.stop();
     await collection?.stop();
     await detection?.stop();
     await store?.close();
+    await demo?.stop();
+    await counter?.close();
     await app.close();
     return 0;
   } finally {

@@ -1,7 +1,7 @@
 import type { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
-import { ApiModule, issueApiKey, type Role } from '../../src/index.js';
+import { ApiModule, issueApiKey, setApiPrefix, type Role } from '../../src/index.js';
 
 /** A Nest application with the API module over `databaseUrl`, listening on a free loopback port. */
 export async function startApi(
@@ -16,7 +16,7 @@ export async function startApi(
     controllers: options.controllers ?? [],
   }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
-  app.setGlobalPrefix('api/v1');
+  setApiPrefix(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

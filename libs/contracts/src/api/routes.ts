@@ -1,6 +1,7 @@
 import { auditRoutes } from './audit.js';
 import { policiesRoutes } from './policies.js';
 import { reportsRoutes } from './reports.js';
+import { pageRoutes } from './page.js';
 import type { RouteContract } from './route-contract.js';
 import { whatifRoutes } from './whatif.js';
 
@@ -13,4 +14,5 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...auditRoutes,
   ...whatifRoutes,
   ...reportsRoutes,
+  ...pageRoutes,
 ];
