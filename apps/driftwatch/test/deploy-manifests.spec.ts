@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { isHostPort, loadConfig } from '@driftwatch/config';
+import { isDialAddress, loadConfig } from '@driftwatch/config';
 import { compileRevision, loadManifests, type Endpoint, type PolicySnapshot } from '@driftwatch/policy-engine';
 import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
@@ -184,7 +184,9 @@ describe.each(overlays)('overlay %s', (overlay) => {
     for (const w of workloads) {
       for (const c of w.spec.template.spec.containers.filter(isDriftwatch)) {
         const env: Record<string, string> = {};
-        for (const e of c.env ?? []) {
+        // A variable only expanded into the arguments (`$(NODE_NAME)`) is Kubernetes', not a setting.
+        const forArgs = new Set((c.args ?? []).flatMap((a) => [...a.matchAll(/\$\(([A-Z_]+)\)/g)].map((m) => m[1])));
+        for (const e of (c.env ?? []).filter((v) => !forArgs.has(v.name))) {
           // Secrets hold values of the right form once created; placeholders of that form stand in for them.
           env[e.name] = e.value ?? (e.name === 'DATABASE_URL' ? 'postgresql://driftwatch:secret@postgres.driftwatch.svc:5432/driftwatch' : 'x'.repeat(32));
         }
@@ -385,11 +387,11 @@ describe('scale-out node collectors', () => {
     expect(daemonSet?.spec.template.spec.volumes?.find((v) => v.hostPath)?.hostPath?.path).toBe('/var/run/cilium');
   });
 
-  // `collect --hubble` takes host:port only (isHostPort); grpc-js itself dials unix: targets. When collect accepts
-  // them (and names each node's source apart: the source id is "hubble:<address>", the same on every node), this
-  // test starts failing: remove `.fails` then.
-  it.fails('an address `collect --hubble` accepts today (it does not: a known gap)', () => {
-    expect(isHostPort(address)).toBe(true);
+  it('is an address `collect --hubble` dials, and each node names its source after itself', () => {
+    expect(isDialAddress(address)).toBe(true);
+    const container = daemonSet?.spec.template.spec.containers[0];
+    expect(args[args.indexOf('--source-id') + 1]).toBe('hubble:$(NODE_NAME)');
+    expect(container?.env?.find((e) => e.name === 'NODE_NAME')?.valueFrom).toEqual({ fieldRef: { fieldPath: 'spec.nodeName' } });
   });
 });
 

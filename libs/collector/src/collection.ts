@@ -29,6 +29,12 @@ export function serverTls(certFile?: string, keyFile?: string, clientCaFile?: st
 export interface SourceSpec {
   readonly kind: 'hubble' | 'goldmane' | 'felix' | 'ingest';
   readonly address: string;
+  /**
+   * The source's id in `collector_state` (its resume point and gaps); default `<kind>:<address>`. Set it when the
+   * address says nothing stable: the demo's random loopback port, or a node-local socket that every node of a
+   * DaemonSet dials under the same path.
+   */
+  readonly id?: string;
 }
 
 export interface CollectionOptions {
@@ -68,10 +74,11 @@ export interface Collection {
 
 function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
   const logger = options.logger;
-  const client = { address: spec.address, logger, ...(options.tls ? { tls: options.tls } : {}) };
+  const client = { address: spec.address, logger, ...(spec.id ? { id: spec.id } : {}), ...(options.tls ? { tls: options.tls } : {}) };
   const server = {
     listen: spec.address,
     logger,
+    ...(spec.id ? { id: spec.id } : {}),
     ...(options.serverTls ? { tls: options.serverTls } : {}),
     ...(options.serverToken ? { token: options.serverToken } : {}),
     ...(options.serverAllowPlaintext ? { allowUnauthenticated: true } : {}),

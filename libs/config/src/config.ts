@@ -16,6 +16,14 @@ export function isHostPort(value: string): boolean {
   return match !== null && Number(match[2]) <= 65535;
 }
 
+/**
+ * An address Driftwatch dials (Hubble, Goldmane): `host:port`, or a Unix socket `unix:///absolute/path` (a node's
+ * Hubble server at unix:///var/run/cilium/hubble.sock).
+ */
+export function isDialAddress(value: string): boolean {
+  return isHostPort(value) || /^unix:(\/\/)?\/[^\s\0]{1,200}$/.test(value);
+}
+
 const hostPort = z.string().refine(isHostPort, 'must be host:port');
 
 const port = z.coerce
