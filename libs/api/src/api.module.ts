@@ -1,26 +1,42 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, RateLimitGuard } from './http/rate-limit.guard.js';
+import { OpenApiController } from './openapi/openapi.controller.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
 import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
 
-/** REST under /api/v1 (the prefix is set by the app), behind API key auth (health is public). */
+/**
+ * REST under /api/v1 (the prefix is set by `configureHttp`), behind API key auth (health and the docs are public)
+ * and a per-key rate limit (health is not limited). The guards run in this order: rate limit, then API key.
+ */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
+    const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController],
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: perMinute }],
+          skipIf: () => perMinute === 0,
+          errorMessage: (_context, limit) =>
+            `too many requests: at most ${perMinute} a minute for this key (or, without one, this address); retry after ${limit.timeToBlockExpire} s`,
+        }),
+      ],
+      controllers: [HealthController, AlertsController, WebhooksController, OpenApiController],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
         { provide: WEBHOOK_SETTINGS, useValue: options.webhooks ?? { allowPrivateNetworks: false } },
         ApiKeyAuthenticator,
         AlertsGateway,
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };

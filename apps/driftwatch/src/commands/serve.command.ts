@@ -103,6 +103,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       logLevel: config.LOG_LEVEL,
       allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       ...(config.DRIFTWATCH_ADMIN_TOKEN ? { adminToken: config.DRIFTWATCH_ADMIN_TOKEN } : {}),
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      http: { bodyLimitBytes: config.HTTP_BODY_LIMIT, corsOrigins: config.CORS_ORIGINS },
     });
     try {
       await app.listen(config.PORT, config.HOST);
