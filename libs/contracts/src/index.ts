@@ -32,6 +32,7 @@ export {
 export {
   basicUrlProblem, createWebhookSchema, deliveriesQuerySchema, deliveryView, rotateSecretSchema, updateWebhookSchema, webhookDeliveryBody,
   webhookId, webhooksRoutes, webhookTestPayload, webhookView, webhookWithSecret, type UrlProblem, type WebhookDeliveryBody,
+  type WebhookTestPayload,
 } from './api/webhooks.js';
 export {
   alertEventMessage, effectiveFilterSchema, flowsStatsEvent, subscribeAck, subscribePayload,

@@ -13,6 +13,7 @@ export const DOCS_PAGE = `<!DOCTYPE html>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <title>Driftwatch API</title>
+    <link rel="icon" href="data:,">
     <link rel="stylesheet" href="${DOCS_ASSET_PATH}/swagger-ui.css">
   </head>
   <body>

@@ -13,7 +13,9 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { createWebhookSchema, deliveriesQuerySchema, emptyBody, rotateSecretSchema, updateWebhookSchema, webhookId } from '@driftwatch/contracts';
+import {
+  createWebhookSchema, deliveriesQuerySchema, emptyBody, rotateSecretSchema, updateWebhookSchema, webhookId, type WebhookTestPayload,
+} from '@driftwatch/contracts';
 import { WebhookNameTakenError, WebhookRepository, type DeliveryView, type WebhookView } from '@driftwatch/persistence';
 import { CurrentActor, RequireRole, type Actor } from '../auth/access.js';
 import { webhookUrlProblem } from './webhook-url.js';
@@ -134,7 +136,7 @@ export class WebhooksController {
     parseOr400(emptyBody, body);
     const webhook = found(await this.webhooks.get(n), n);
     if (!webhook.enabled) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `webhook ${n} is disabled; enable it first (PATCH {"enabled": true})` });
-    const payload = { test: true, message: 'a test event from Driftwatch', webhookId: n, requestedBy: actor.prefix };
+    const payload: WebhookTestPayload = { test: true, message: 'a test event from Driftwatch', webhookId: n, requestedBy: actor.prefix };
     const deliveryId = found(await this.webhooks.enqueueTest(n, 'webhook.test', payload, actor.prefix), n);
     return { deliveryId };
   }

@@ -261,12 +261,12 @@ function json(schema: JsonSchema): Record<string, JsonSchema> {
 
 /**
  * Converts zod schemas to JSON Schema and gathers the ones with an id as `components.schemas`, rewriting
- * `#/$defs/<id>` references to `#/components/schemas/<name>`. A schema whose input and output forms differ gets a
- * second component named `<id>Input`.
+ * `#/$defs/<id>` references to `#/components/schemas/<name>`. A schema used both ways whose input and output forms
+ * differ gets a second component for the form met second, named `<id>Input` or `<id>Output`.
  */
 class SchemaComponents {
   readonly all: Record<string, JsonSchema> = {};
-  private readonly raw = new Map<string, string>();
+  private readonly raw = new Map<string, { readonly text: string; readonly io: 'input' | 'output' }>();
 
   /** The JSON Schema of `schema`, with named parts as references. */
   convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
@@ -307,10 +307,12 @@ class SchemaComponents {
     for (const name of [id, `${id}${io === 'input' ? 'Input' : 'Output'}`]) {
       const known = this.raw.get(name);
       if (known === undefined) {
-        this.raw.set(name, text);
+        this.raw.set(name, { text, io });
         return name;
       }
-      if (known === text) return name;
+      if (known.text === text) return name;
+      // one schema converts the same way every time: a difference in the same form means another schema
+      if (known.io === io) break;
     }
     throw new Error(`two different schemas share the id ${JSON.stringify(id)}`);
   }

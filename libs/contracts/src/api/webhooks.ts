@@ -138,6 +138,7 @@ export const webhookTestPayload = z.strictObject({
   webhookId: z.number().int(),
   requestedBy: z.string().meta({ description: 'the key prefix that asked for the test' }),
 });
+export type WebhookTestPayload = z.output<typeof webhookTestPayload>;
 
 /**
  * The JSON body of every webhook delivery, in this field order (the signature covers these exact bytes): the
