@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { validate } from '@readme/openapi-parser';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { API_PREFIX, issueApiKey } from '@driftwatch/api';
 import { API_ROUTES, buildOpenApiDocument, pathParameterNames, type RouteContract } from '@driftwatch/contracts';
 import { AlertStore } from '@driftwatch/persistence';
@@ -94,7 +95,7 @@ describe('API_ROUTES against the routes the app serves', () => {
   it('serves the document generated from API_ROUTES, and it is valid OpenAPI 3.1', async () => {
     const response = await fetch(`${base}/api/v1/openapi.json`);
     expect(response.status).toBe(200);
-    const served = (await response.json()) as Record<string, unknown>;
+    const served = (await response.json()) as OpenAPIV3_1.Document;
     expect(served).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(API_ROUTES, { version }))));
     const result = await validate(served);
     expect(result.valid ? [] : result.errors).toEqual([]);

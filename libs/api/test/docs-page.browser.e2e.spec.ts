@@ -51,7 +51,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the docs page in chromium', { timeout: 6
     });
     await page.goto(`${base}/api/v1/docs`);
     const operations = API_ROUTES.length + 1; // and the one webhook (`alertEvent`)
-    await page.waitForFunction((count) => document.querySelectorAll('.opblock').length >= count, operations, { timeout: 30_000 });
+    await page.waitForFunction(`document.querySelectorAll('.opblock').length >= ${operations}`, undefined, { timeout: 30_000 });
     expect(await page.locator('.opblock').count()).toBe(operations);
     expect(await page.locator('.info .title').innerText()).toContain('Driftwatch API');
     expect(problems).toEqual([]);

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { validate } from '@readme/openapi-parser';
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -10,7 +11,7 @@ import {
 const document = buildOpenApiDocument(API_ROUTES, { version: '1.2.3' });
 
 /** The document through JSON, as clients get it (validate() dereferences in place, so each call gets a copy). */
-const copy = (doc: OpenApiDocument): Record<string, unknown> => JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
+const copy = (doc: OpenApiDocument): OpenAPIV3_1.Document => JSON.parse(JSON.stringify(doc)) as OpenAPIV3_1.Document;
 
 describe('the OpenAPI document generated from API_ROUTES', () => {
   it('is valid OpenAPI 3.1 (@readme/openapi-parser)', async () => {
@@ -20,8 +21,8 @@ describe('the OpenAPI document generated from API_ROUTES', () => {
   });
 
   it('is refused by the same validator when a path parameter is not described (the check bites)', async () => {
-    const broken = copy(document) as { paths: Record<string, Record<string, { parameters?: unknown[] }>> };
-    const get = broken.paths['/api/v1/alerts/{id}']?.['get'];
+    const broken = copy(document);
+    const get = broken.paths?.['/api/v1/alerts/{id}']?.get;
     expect(get?.parameters).toHaveLength(1);
     delete get?.parameters;
     expect((await validate(broken)).valid).toBe(false);

@@ -19,7 +19,10 @@ export function listOf<const T extends readonly [string, ...string[]]>(values: T
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
     .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })))
-    .meta({ description: `one or more of ${values.join(', ')}, separated by commas or as a repeated parameter` });
+    .meta({
+      description: `one or more of ${values.join(', ')}, separated by commas or as a repeated parameter`,
+      examples: [values.slice(0, 2).join(',')],
+    });
 }
 
 /** An ISO 8601 time with an offset, as requests give it; parsed to a Date. */

@@ -221,11 +221,11 @@ function queryParameters(route: RouteContract, schemas: SchemaComponents): JsonS
 
 /** The body is required when `{}` (what an absent body is validated as) does not pass. */
 function requestBody(route: RouteContract, body: z.ZodType, schemas: SchemaComponents): JsonSchema {
-  let required = true;
+  let required: boolean;
   try {
     required = !body.safeParse({}).success;
   } catch {
-    required = true;
+    required = true; // a refinement that throws on {} cannot take an absent body either
   }
   const content: Record<string, JsonSchema> = { 'application/json': { schema: schemas.convert(body, 'input') } };
   for (const type of route.bodyContentTypes ?? []) content[type] = { schema: { type: 'string' } };
