@@ -18,9 +18,11 @@ Runs the REST API under /api/v1 (GET /api/v1/health) after applying pending migr
 collectors configured by the environment: HUBBLE_ADDRESS, GOLDMANE_ADDRESS, FELIX_LISTEN, INGEST_LISTEN, with
 the declared policies of POLICY_DIR (default: the example policies in examples/shop/policies), and delivers
 the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks reach private addresses).
-Every endpoint but health needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`, or set
+The API documents itself at /api/v1/docs (OpenAPI 3.1: /api/v1/openapi.json).
+Every endpoint but health and the docs needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`, or set
 DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin key and prints it once.
-Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
+Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, HTTP_BODY_LIMIT,
+CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
 the running revision kept); SIGINT or SIGTERM stop cleanly.`;
@@ -130,7 +132,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
-    io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
+    io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health, API docs: ${url}/api/v1/docs)\n`);
     if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
     io.stdout(
       specs.length === 0
