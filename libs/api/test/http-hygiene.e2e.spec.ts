@@ -103,8 +103,8 @@ describe('HTTP hygiene: body limits, content types and the one error shape', () 
     const untyped = await send(`${base}/alerts/1/ack`, { method: 'POST', body: new Uint8Array([123, 125]), headers: { authorization: `Bearer ${operator}` } });
     expect(untyped.status).toBe(415);
     expect(untyped.json).toMatchObject({ message: 'a request body needs a Content-Type: send application/json' });
-    const none = await send(`${base}/alerts/1/ack`, { method: 'POST', headers: { authorization: `Bearer ${operator}` } });
-    expect(none.status).toBe(404); // validated as {}: no alert 1
+    const none = await send(`${base}/alerts/999999999999/ack`, { method: 'POST', headers: { authorization: `Bearer ${operator}` } });
+    expect(none.status).toBe(404); // validated as {}, then: no such alert
   });
 
   it('answers an unknown route and a bad percent-encoding in the error shapes', async () => {
@@ -180,6 +180,15 @@ describe('HTTP hygiene: security headers and CORS', () => {
     expect(simple.headers.get('access-control-expose-headers')).toContain('Retry-After');
     const other = await send(`${open.url}/api/v1/health`, { headers: { origin: 'https://evil.example.net' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('gives socket.io (its polling handshake) the same origins', async () => {
+    const handshake = (url: string, origin: string) => send(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+    const allowed = await handshake(open.url, 'https://dash.example.com');
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://dash.example.com');
+    expect((await handshake(open.url, 'https://evil.example.net')).headers.get('access-control-allow-origin')).toBeNull();
+    expect((await handshake(closed.url, 'https://dash.example.com')).headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 

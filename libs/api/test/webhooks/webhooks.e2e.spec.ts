@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
+import { deliveryView, webhookWithSecret } from '@driftwatch/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { z } from 'zod';
 import { createKey, startApi as startTestApi } from '../support/api-app.js';
 
 async function startApi(allowPrivateNetworks: boolean): Promise<{ app: INestApplication; url: string }> {
@@ -140,6 +142,8 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect(deliveries.body).toEqual([
       expect.objectContaining({ id: deliveryId, eventId: `test-${deliveryId}`, eventType: 'webhook.test', status: 'pending', attempts: 0, attemptLog: [] }),
     ]);
+    expect(z.array(deliveryView).safeParse(deliveries.body).error?.issues).toBeUndefined(); // as documented
+    expect(webhookWithSecret.safeParse((await call('POST', `/webhooks/${id}/rotate-secret`, {})).body).error?.issues).toBeUndefined();
     expect((await call('GET', `/webhooks/${id}/deliveries?before=${deliveryId}`)).body).toEqual([]);
     await call('PATCH', `/webhooks/${id}`, { enabled: false });
     const disabled = await call('POST', `/webhooks/${id}/test`);
