@@ -1,5 +1,6 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { BaseWsExceptionFilter } from '@nestjs/websockets';
 import type { ErrorBody, FieldIssue, ValidationErrorBody } from '@driftwatch/contracts';
 
 /** What the filter needs to word its answers. */
@@ -18,11 +19,16 @@ export interface ErrorWording {
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   private readonly log = new Logger('HTTP');
+  private readonly ws = new BaseWsExceptionFilter();
 
   constructor(private readonly wording: ErrorWording) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    if (host.getType() !== 'http') return;
+    if (host.getType() !== 'http') {
+      // socket.io handlers (if a gateway ever uses @SubscribeMessage) keep Nest's own answer
+      if (host.getType() === 'ws') this.ws.catch(exception, host);
+      return;
+    }
     const response = host.switchToHttp().getResponse<ServerResponse>();
     const { status, body } = errorAnswer(exception, this.wording);
     if (status >= 500 && !(exception instanceof HttpException)) {
