@@ -132,10 +132,24 @@ const MALFORMED_JSON = ['{', '{"a":', '[1,2', '{"a":1,}', "{'a':1}", 'undefined'
 /** A body over any sane limit (HTTP_BODY_LIMIT defaults to 1 MiB). */
 const HUGE = `{"name":"${'x'.repeat(1_100_000)}"}`;
 
+/** Text bodies for routes that take other types (YAML manifests): plausible, broken and hostile YAML. */
+const yamlText = fc.oneof(
+  fc.string({ maxLength: 200 }),
+  fc.constantFrom(
+    'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: x\nspec: {}\n',
+    'a: &a [*a]\n', 'key: [unclosed\n', '- - - -\n', '!!binary AAAA\n', '---\n---\n---\n', '\t\tbad: indent\n', 'a: b\n'.repeat(2000),
+  ),
+);
+
 function bodyFor(route: RouteContract): fc.Arbitrary<FuzzRequest['body']> {
   const schema = inputSchema(route.body);
   const json = (v: unknown) => ({ text: JSON.stringify(v) ?? 'null', contentType: 'application/json' as string | undefined });
+  const others = route.bodyContentTypes ?? [];
+  const typed = others.length > 0
+    ? [{ weight: 4, arbitrary: fc.tuple(yamlText, fc.constantFrom(...others)).map(([text, contentType]) => ({ text, contentType: contentType as string | undefined })) }]
+    : [];
   return fc.oneof(
+    ...typed,
     { weight: 2, arbitrary: fc.constant(undefined) },
     { weight: 6, arbitrary: valueFor(schema ?? { type: 'object' }).map(json) },
     { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_JSON).map((text) => ({ text, contentType: 'application/json' as string | undefined })) },
