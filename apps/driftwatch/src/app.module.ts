@@ -9,6 +9,8 @@ export interface AppOptions {
   readonly allowPrivateWebhooks?: boolean;
   /** `DRIFTWATCH_ADMIN_TOKEN`, accepted as an admin key. */
   readonly adminToken?: string;
+  /** `RATE_LIMIT_PER_MINUTE` (default 600; 0 = no limit). */
+  readonly rateLimitPerMinute?: number;
 }
 
 /** The whole application: feature modules composed over one database. */
@@ -23,6 +25,7 @@ export class AppModule {
           version: options.version,
           webhooks: { allowPrivateNetworks: options.allowPrivateWebhooks ?? false },
           ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+          ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
         }),
       ],
     };

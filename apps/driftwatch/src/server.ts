@@ -1,6 +1,7 @@
-import type { INestApplication, LogLevel as NestLogLevel } from '@nestjs/common';
+import type { LogLevel as NestLogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { setApiPrefix } from '@driftwatch/api';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { configureHttp, type HttpOptions } from '@driftwatch/api';
 import type { LogLevel } from '@driftwatch/config';
 import { AppModule, type AppOptions } from './app.module.js';
 
@@ -11,12 +12,15 @@ export function logLevelsFrom(level: LogLevel): NestLogLevel[] {
   return levels.slice(0, levels.indexOf(level) + 1);
 }
 
-/** Creates the Nest application with the REST prefix `/api/v1` (the live page stays at `/`); the caller listens and closes it. */
-export async function createApp(options: AppOptions & { logLevel: LogLevel }): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(options), {
+/**
+ * Creates the Nest application with the app's HTTP setup (`configureHttp`: the `/api/v1` prefix (the live page stays at `/`), security
+ * headers, CORS, body limits, the one error shape); the caller listens and closes it.
+ */
+export async function createApp(options: AppOptions & { logLevel: LogLevel; http?: HttpOptions }): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     logger: logLevelsFrom(options.logLevel),
     abortOnError: false,
   });
-  setApiPrefix(app);
+  configureHttp(app, options.http);
   return app;
 }

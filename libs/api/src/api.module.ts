@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AuditLogController } from './audit/audit-log.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { DEFAULT_RATE_LIMIT_PER_MINUTE, RateLimitGuard } from './http/rate-limit.guard.js';
+import { OpenApiController } from './openapi/openapi.controller.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesController } from './policies/policies.controller.js';
@@ -16,13 +19,29 @@ import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.contro
 import { WhatIfController } from './whatif/whatif.controller.js';
 import { WhatIfService } from './whatif/whatif.service.js';
 
-/** REST under /api/v1 (the prefix is set by the app: `setApiPrefix`), behind API key auth (health and the page are public). */
+/**
+ * REST under /api/v1 (the prefix is set by `configureHttp`; the live page stays at `/`), behind API key auth
+ * (health, the docs and the page are public) and a per-key rate limit (health is not limited). The guards run in
+ * this order: rate limit, then API key.
+ */
 @Module({})
 export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
+    const perMinute = options.rateLimitPerMinute ?? DEFAULT_RATE_LIMIT_PER_MINUTE;
     return {
       module: ApiModule,
-      controllers: [HealthController, AlertsController, WebhooksController, PoliciesController, AuditLogController, WhatIfController, ReportsController, PageController],
+      imports: [
+        ThrottlerModule.forRoot({
+          throttlers: [{ ttl: 60_000, limit: perMinute }],
+          skipIf: () => perMinute === 0,
+          errorMessage: (_context, limit) =>
+            `too many requests: at most ${perMinute} a minute for this key (or, without one, this address); retry after ${limit.timeToBlockExpire} s`,
+        }),
+      ],
+      controllers: [
+        HealthController, AlertsController, WebhooksController, OpenApiController, PoliciesController, AuditLogController, WhatIfController,
+        ReportsController, PageController,
+      ],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
         { provide: API_OPTIONS, useValue: options },
@@ -32,6 +51,7 @@ export class ApiModule {
         PolicyRevisionsService,
         WhatIfService,
         ComplianceService,
+        { provide: APP_GUARD, useClass: RateLimitGuard },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };

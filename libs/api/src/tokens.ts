@@ -11,4 +11,6 @@ export interface ApiOptions {
   readonly adminToken?: string;
   /** Webhook settings the webhook routes need (`WEBHOOK_ALLOW_PRIVATE_NETWORKS`). */
   readonly webhooks?: { readonly allowPrivateNetworks: boolean };
+  /** `RATE_LIMIT_PER_MINUTE`: requests a key (or a client address without one) may make a minute; 0 = no limit. Default 600. */
+  readonly rateLimitPerMinute?: number;
 }

@@ -93,7 +93,48 @@ export const configSchema = z.object({
     .min(1, 'must be from 1 to 5000 (flows per second)')
     .max(5000, 'must be from 1 to 5000 (flows per second)')
     .default(50),
+  // --- HTTP hygiene (issue 9) ---
+  HTTP_BODY_LIMIT: z
+    .string()
+    .refine((v) => parseByteSize(v) !== undefined, 'must be a size from 1KiB to 256MiB such as 512KiB, 1MiB or 1048576 (bytes)')
+    .default('1MiB')
+    .transform((v) => parseByteSize(v) as number),
+  CORS_ORIGINS: z
+    .string()
+    .superRefine((v, ctx) => {
+      const bad = v.split(',').map((o) => o.trim()).filter((o) => !isOrigin(o));
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `must be origins such as https://dash.example.com, separated by commas (not an origin: ${bad.map((b) => JSON.stringify(b)).join(', ')})` });
+    })
+    .optional()
+    .transform((v) => (v === undefined ? [] : [...new Set(v.split(',').map((o) => o.trim()))])),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be from 0 (no limit) to 1000000')
+    .max(1_000_000, 'must be from 0 (no limit) to 1000000')
+    .default(600),
 });
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
+
+/**
+ * Bytes of a size written as a whole number with an optional unit (`1048576`, `512KiB`, `1MiB`; KB and MB are
+ * read as KiB and MiB, as body-parser does); undefined when it is not one or is outside 1 KiB to 256 MiB.
+ */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+  if (!match || unit === undefined) return undefined;
+  const bytes = Number(match[1]) * unit;
+  return bytes >= 1024 && bytes <= 256 * 1024 ** 2 ? bytes : undefined;
+}
+
+/** True for a browser origin: `http(s)://host[:port]`, nothing after it. */
+export function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+}
 
 /**
  * Milliseconds of a duration written as a number and a unit (`500ms`, `90s`, `15m`, `2h`, `1d`); undefined when

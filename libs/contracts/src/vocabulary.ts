@@ -34,3 +34,8 @@ export const alertEventTypeSchema = z.enum(ALERT_EVENT_TYPES);
 export const COLLECTOR_EVENT_KINDS = ['connected', 'disconnected', 'lost_events', 'node_status', 'malformed', 'duplicates'] as const;
 export type CollectorEventKind = (typeof COLLECTOR_EVENT_KINDS)[number];
 export const collectorEventKindSchema = z.enum(COLLECTOR_EVENT_KINDS);
+
+/** Where an alert stands: open, acknowledged (someone looks at it), resolved, or suppressed until a time. */
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'suppressed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export const alertStatusSchema = z.enum(ALERT_STATUSES);

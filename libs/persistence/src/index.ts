@@ -1,6 +1,7 @@
 export { resolveDatabase, DatabaseUnavailableError, type ResolvedDatabase, type DatabaseConfig } from './database/resolve-database.js';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './database/embedded-postgres.js';
 export { ensureDatabase, dropDatabase, withDatabase, describeUrl } from './database/postgres-probe.js';
+export { countRowsOfEveryTable, openRowCounter, type RowCounter } from './database/row-counts.js';
 export { applyMigrations, createMigration } from './migrations/migrator.js';
 export { PersistenceModule } from './persistence.module.js';
 export { DatabaseHealthRepository } from './health/database-health.repository.js';

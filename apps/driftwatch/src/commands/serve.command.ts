@@ -23,10 +23,13 @@ FELIX_LISTEN, INGEST_LISTEN, with the declared policies of POLICY_DIR (default: 
 examples/shop/policies), and delivers the webhooks' outbox (WEBHOOK_ALLOW_PRIVATE_NETWORKS=true lets webhooks
 reach private addresses). With no source configured it plays the built-in demo source (examples/shop traffic
 with drift, DEMO_RATE flows/s, through the real Hubble client); DEMO=off turns it off.
-Every endpoint but health and the page needs an API key (Authorization: Bearer <key>): see \`driftwatch keys\`,
-or set DRIFTWATCH_ADMIN_TOKEN; when neither exists, each start makes an admin token for that run and prints it.
-A live status line (flows/s by label, open alerts) follows: redrawn in place on a terminal, else every 10 s.
-Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
+The API documents itself at /api/v1/docs (OpenAPI 3.1: /api/v1/openapi.json).
+Every endpoint but health, the docs and the page needs an API key (Authorization: Bearer <key>): see
+\`driftwatch keys\`, or set DRIFTWATCH_ADMIN_TOKEN; when neither exists, each start makes an admin token for that
+run and prints it. A live status line (flows/s by label, open alerts) follows: redrawn in place on a terminal,
+else every 10 s.
+Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, HTTP_BODY_LIMIT,
+CORS_ORIGINS, RATE_LIMIT_PER_MINUTE, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. At start (and on SIGHUP) the POLICY_DIR revision is put in
 force for every collecting process; POST /api/v1/policies/{rev}/activate switches them all to another revision
@@ -124,6 +127,8 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
       logLevel: config.LOG_LEVEL,
       allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       ...(admin.token ? { adminToken: admin.token } : {}),
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      http: { bodyLimitBytes: config.HTTP_BODY_LIMIT, corsOrigins: config.CORS_ORIGINS },
     });
     try {
       await app.listen(config.PORT, config.HOST);
@@ -156,7 +161,7 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
       logger,
     });
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
-    io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
+    io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health, API docs: ${url}/api/v1/docs)\n`);
     io.stdout(`live page: ${url}/\n`);
     io.stdout(`${admin.line}\n`);
     io.stdout(

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Controller, Get, Header, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { pageRoutes } from '@driftwatch/contracts';
 import { Public } from '../auth/access.js';
-
-/** The prefix of every REST route; the page's paths stay outside it. */
-export const API_PREFIX = 'api/v1';
 
 /**
  * The CSP of the page: its own origin only (scripts, styles, socket.io and fetch), no inline anything, no
@@ -72,12 +69,4 @@ export class PageController {
   socketIo(): string {
     return this.files.socketIo;
   }
-}
-
-/**
- * Sets the REST prefix `/api/v1` on every route but the page's (the paths of `pageRoutes`): the one place the
- * app and the tests build their routes from.
- */
-export function setApiPrefix(app: INestApplication): void {
-  app.setGlobalPrefix(API_PREFIX, { exclude: pageRoutes.map((route) => route.path) });
 }

@@ -1,11 +1,6 @@
 import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import type { FieldIssue } from '@driftwatch/contracts';
 import type { z } from 'zod';
-
-/** One problem of a request: the field path (`until`, `status.1`) and what is wrong with it. */
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
 
 /** The field problems of a failed parse, one per issue (`(root)` for the body or value as a whole). */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {

@@ -5,7 +5,8 @@ import { ReportStoreProvider, runWhatIf, WhatIfTooLargeError, type WhatIfCandida
 import { compileRevision, formatFinding, loadManifests } from '@driftwatch/policy-engine';
 import type { Actor } from '../auth/access.js';
 import { namespaceScope } from '../reports/namespace-scope.js';
-import { badRequest, type FieldIssue } from '../validation/zod.pipe.js';
+import type { FieldIssue } from '@driftwatch/contracts';
+import { badRequest } from '../validation/zod.pipe.js';
 
 /** Problems of a candidate listed in a 400 before "and N more". */
 const LISTED = 20;

@@ -1,22 +1,40 @@
 import type { INestApplication, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
-import { ApiModule, issueApiKey, setApiPrefix, type Role } from '../../src/index.js';
+import { ApiModule, configureHttp, issueApiKey, type HttpOptions, type Role } from '../../src/index.js';
 
-/** A Nest application with the API module over `databaseUrl`, listening on a free loopback port. */
-export async function startApi(
-  databaseUrl: string,
-  options: { adminToken?: string; controllers?: Type[] } = {},
-): Promise<{ app: INestApplication; url: string }> {
+/** What a test may set of the API it starts; everything else is as `driftwatch serve` has it. */
+export interface TestApiOptions {
+  readonly adminToken?: string;
+  /** Extra controllers (probes of the guards). */
+  readonly controllers?: Type[];
+  readonly webhooks?: { readonly allowPrivateNetworks: boolean };
+  /** RATE_LIMIT_PER_MINUTE (default 600; 0 = off). */
+  readonly rateLimitPerMinute?: number;
+  /** HTTP_BODY_LIMIT, CORS_ORIGINS. */
+  readonly http?: HttpOptions;
+}
+
+/**
+ * A Nest application with the API module over `databaseUrl`, with the app's HTTP setup (`configureHttp`: prefix,
+ * headers, CORS, body limits, the one error shape), listening on a free loopback port.
+ */
+export async function startApi(databaseUrl: string, options: TestApiOptions = {}): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       PersistenceModule.forRoot({ databaseUrl }),
-      ApiModule.forRoot({ version: '9.9.9-test', ...(options.adminToken ? { adminToken: options.adminToken } : {}) }),
+      ApiModule.forRoot({
+        version: '9.9.9-test',
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+        ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
+      }),
     ],
     controllers: options.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  setApiPrefix(app);
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  configureHttp(app, options.http);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

@@ -1,19 +1,14 @@
-import type { AlertEventType, DriftKind, Severity } from '@driftwatch/contracts';
+import type { AlertEventType, AlertResolution, AlertStatus, DriftKind, Severity } from '@driftwatch/contracts';
 import type { Sql } from '../flows/sql-client.js';
 
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'suppressed';
+export type { AlertStatus } from '@driftwatch/contracts';
 
 export { ALERT_EVENT_TYPES, type AlertEventType } from '@driftwatch/contracts';
 export type AlertSeverity = Severity;
 export type AlertDriftKind = DriftKind;
 
 /** How an alert was resolved: quiet for `quietMs`, made consistent by a policy revision, or by hand. */
-export interface AlertResolution {
-  readonly reason: 'quiet' | 'revision' | 'manual';
-  readonly revisionId?: number;
-  readonly quietMs?: number;
-  readonly by?: string;
-}
+export type { AlertResolution } from '@driftwatch/contracts';
 
 /**
  * An alert as events, lists and webhooks carry it (no explanation or sample flow). Ids are decimal strings
