@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Controller, Get, Header } from '@nestjs/common';
-import { pageRoutes } from '@driftwatch/contracts';
 import { Public } from '../auth/access.js';
 
 /**
