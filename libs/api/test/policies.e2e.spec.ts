@@ -151,7 +151,7 @@ describe('POST /api/v1/policies', () => {
     expect((await postYaml('/policies?name=', 'operator', 'x')).status).toBe(400);
 
     const tooLarge = await postYaml('/policies', 'operator', Buffer.alloc(POLICY_UPLOAD_MAX_BYTES + 1, 0x20));
-    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, message: `the YAML body is over the limit of ${POLICY_UPLOAD_MAX_BYTES} bytes` } });
+    expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, message: `the request body is larger than ${POLICY_UPLOAD_MAX_BYTES} bytes (the limit of this body type)` } });
     const plain = await postYaml('/policies', 'operator', 'x', 'text/plain');
     expect(plain).toMatchObject({ status: 415, body: { statusCode: 415 } });
     expect(plain.body.message).toContain('application/yaml');

@@ -17,7 +17,7 @@ export function routeKey(method: string, expressPath: string): RouteKey {
 export const contractKey = (route: RouteContract): RouteKey => `${route.method.toUpperCase()} ${route.path}`;
 
 interface ExpressLayer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
+  route?: { path: string | string[]; methods: Record<string, boolean>; stack?: { name: string }[] };
 }
 
 /**
@@ -29,6 +29,9 @@ export function servedRoutes(app: INestApplication): RouteKey[] {
   const keys: RouteKey[] = [];
   for (const layer of instance.router.stack) {
     if (!layer.route) continue;
+    // Nest mounts its middleware chain on each path excluded from the global prefix (the live page's) as a route
+    // of every method whose handlers are all anonymous; the handlers Nest routes to are named after the controller.
+    if (layer.route.stack?.every((s) => s.name === '<anonymous>')) continue;
     for (const path of [layer.route.path].flat()) {
       for (const [method, on] of Object.entries(layer.route.methods)) if (on) keys.push(routeKey(method === '_all' ? 'ALL' : method, path));
     }

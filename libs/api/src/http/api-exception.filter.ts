@@ -59,7 +59,9 @@ export function errorAnswer(exception: unknown, wording: ErrorWording): { status
   const message = textOf(given['message']);
   if (status === 400) return { status, body: badRequest(given, message, exception.cause) };
   const error = typeof given['error'] === 'string' ? given['error'] : (STATUS_CODES[status] ?? 'Error');
-  const body: ErrorBody = { statusCode: status, error, message: status === 413 ? tooLarge(wording) : message };
+  // Fields a route adds to its error (a 422's `problems`) are part of its contract and kept.
+  const { statusCode: _s, error: _e, message: _m, ...extra } = given;
+  const body: ErrorBody = { ...extra, statusCode: status, error, message: status === 413 ? tooLarge(exception, message, wording) : message };
   return { status, body };
 }
 
@@ -70,8 +72,18 @@ function badRequest(given: Record<string, unknown>, message: string, cause: unkn
   return { statusCode: 400, error: 'Bad Request', message: `invalid request: (root): ${reason}`, issues: [{ path: '(root)', message: reason }] };
 }
 
-function tooLarge(wording: ErrorWording): string {
-  return `the request body is larger than ${wording.bodyLimitBytes} bytes (HTTP_BODY_LIMIT)`;
+/**
+ * A 413's message: a route's own words when it refused the body itself; else the limit the body parser applied
+ * (HTTP_BODY_LIMIT for JSON; YAML policy uploads have a larger one).
+ */
+function tooLarge(exception: HttpException, message: string, wording: ErrorWording): string {
+  const parserLimit = [exception.cause, exception].map((e) => (e as { limit?: unknown } | undefined)?.limit).find((l) => typeof l === 'number');
+  const fromParser = parserLimit !== undefined || /^(request entity too large|payload too large)$/i.test(message);
+  if (!fromParser) return message;
+  const limit = typeof parserLimit === 'number' ? parserLimit : wording.bodyLimitBytes;
+  return limit === wording.bodyLimitBytes
+    ? `the request body is larger than ${limit} bytes (HTTP_BODY_LIMIT)`
+    : `the request body is larger than ${limit} bytes (the limit of this body type)`;
 }
 
 function textOf(message: unknown): string {

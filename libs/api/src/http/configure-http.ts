@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { UnsupportedMediaTypeException, type INestApplicationContext } from '@nestjs/common';
+import { RequestMethod, UnsupportedMediaTypeException, type INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import helmet from 'helmet';
-import { pageRoutes } from '@driftwatch/contracts';
+import { pageRoutes, POLICY_UPLOAD_MAX_BYTES } from '@driftwatch/contracts';
 import type { Server, ServerOptions } from 'socket.io';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 
@@ -43,7 +43,7 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const origins = options.corsOrigins ?? [];
   // Every route but the live page's (`/`, `/ui/...`), which hold no data.
-  app.setGlobalPrefix(API_PREFIX, { exclude: pageRoutes.map((route) => route.path) });
+  app.setGlobalPrefix(API_PREFIX, { exclude: pageRoutes.map((route) => ({ path: route.path, method: RequestMethod.GET })) });
   app.disable('x-powered-by');
   app.use(
     helmet({
@@ -83,7 +83,9 @@ export function configureHttp(app: NestExpressApplication, options: HttpOptions 
   }
   app.use(refuseUnknownBodyTypes);
   app.useBodyParser('json', { limit, type: [...JSON_CONTENT_TYPES] });
-  app.useBodyParser('text', { limit, type: [...YAML_CONTENT_TYPES] });
+  // YAML (policy uploads) as raw bytes, so the route can refuse text that is not UTF-8 instead of decoding it
+  // with replacement characters; manifests may be larger than a JSON request (POLICY_UPLOAD_MAX_BYTES).
+  app.useBodyParser('raw', { limit: Math.max(limit, POLICY_UPLOAD_MAX_BYTES), type: [...YAML_CONTENT_TYPES] });
   app.useGlobalFilters(new ApiExceptionFilter({ bodyLimitBytes: limit }));
 }
 

@@ -57,7 +57,7 @@ export class PoliciesController {
     let documents: { name: string; text: string }[];
     let activate: boolean;
     if (bodyKind(request) === 'yaml') {
-      // Read here, unless a parser of the app's already took it (then its limit applied).
+      // The app's parser takes YAML as raw bytes (up to POLICY_UPLOAD_MAX_BYTES); read here when no parser did.
       const text = typeof body === 'string' ? body : await readTextBody(request, POLICY_UPLOAD_MAX_BYTES);
       documents = [parseOr400(policyDocument, { name: options.name ?? POLICY_UPLOAD_DEFAULT_NAME, text })];
       activate = options.activate ?? false;

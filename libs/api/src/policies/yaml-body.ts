@@ -36,6 +36,8 @@ function unsupported(header: string | undefined): never {
  * a body that is not UTF-8 is a 400.
  */
 export async function readTextBody(request: IncomingMessage, limit: number): Promise<string> {
+  const parsed = (request as IncomingMessage & { body?: unknown }).body;
+  if (Buffer.isBuffer(parsed)) return decodeUtf8(parsed);
   const declared = Number(request.headers['content-length']);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -44,8 +46,13 @@ export async function readTextBody(request: IncomingMessage, limit: number): Pro
     if (size <= limit && !(declared > limit)) chunks.push(chunk);
   }
   if (size > limit || declared > limit) throw new PayloadTooLargeException(`the YAML body is over the limit of ${limit} bytes`);
+  return decodeUtf8(Buffer.concat(chunks));
+}
+
+/** The text of a YAML body, or a 400 when it is not UTF-8. */
+function decodeUtf8(bytes: Buffer): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid request: (root): the YAML body is not valid UTF-8', issues: [{ path: '(root)', message: 'is not valid UTF-8' }] });
   }

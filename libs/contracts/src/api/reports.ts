@@ -1,3 +1,4 @@
+import { errorBody } from './common.js';
 /**
  * The compliance report: per namespace, how the active revision isolates it (default deny, pods no policy
  * selects, policies that select nothing), which rules admitted no traffic in a time range, and its open alerts.
@@ -118,6 +119,7 @@ export const reportsRoutes: readonly RouteContract[] = [
     query: complianceQuerySchema,
     responses: {
       200: { description: 'the report (JSON), or its findings as CSV', schema: complianceReportSchema, contentTypes: ['application/json', 'text/csv'] },
+      403: { description: 'a namespace outside the key\'s scope', schema: errorBody },
     },
   },
 ];

@@ -1,3 +1,4 @@
+import { errorBody } from './common.js';
 /**
  * What-if: judge the stored flow records of a time range again, against a candidate policy revision, and say
  * which connections would change label. `POST /api/v1/whatif` and `driftwatch whatif` answer the same shape.
@@ -142,6 +143,8 @@ export const whatifRoutes: readonly RouteContract[] = [
     body: whatIfRequestSchema,
     responses: {
       200: { description: 'the transitions and totals', schema: whatIfResultSchema },
+      403: { description: 'a namespace outside the key\'s scope', schema: errorBody },
+      404: { description: 'no such revision', schema: errorBody },
     },
   },
 ];
