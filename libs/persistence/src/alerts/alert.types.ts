@@ -127,9 +127,13 @@ export function toSummary(r: SummaryRow): AlertSummary {
   };
 }
 
-/** `true`, or the namespace condition of a scope over `alerts a`. */
-export function scopeCondition(sql: Sql, scope: NamespaceScope) {
+/**
+ * `true`, or the namespace condition of a scope: either side's namespace in the list (neither null side counts),
+ * over the table aliased `alias` (`alerts a` by default; `flow_records r` for flows).
+ */
+export function scopeCondition(sql: Sql, scope: NamespaceScope, alias = 'a') {
   if (scope === '*') return sql`true`;
   const namespaces = sql.array([...scope]);
-  return sql`(a.src_namespace = any(${namespaces}::text[]) or a.dst_namespace = any(${namespaces}::text[]))`;
+  const table = sql(alias);
+  return sql`(${table}.src_namespace = any(${namespaces}::text[]) or ${table}.dst_namespace = any(${namespaces}::text[]))`;
 }

@@ -1,0 +1,192 @@
+import { encodeFlowRecordId, type FlowEvidence, type FlowRecord, type FlowRecordPosition } from '@driftwatch/contracts';
+import { scopeCondition, type NamespaceScope } from '../alerts/alert.types.js';
+import { afterPosition, allOf, filterConditions, microsToIso, namespaceSides, type FlowRecordFilter, type Fragment } from './flow-filter.sql.js';
+import type { Sql } from './sql-client.js';
+
+/** Marks the export statement, so that it can be told apart in `pg_stat_activity` (see `runningExports`). */
+export const FLOW_EXPORT_MARK = '/* driftwatch:flows-export */';
+
+/** The SELECT list of {@link toFlowRecord} over `flow_records r`. */
+const RECORD_COLUMNS = `(extract(epoch from r.window_start) * 1000000)::int8::text as ws, r.id::text as id, r.window_end, r.source,
+  r.cluster, r.src_namespace, r.src_workload, host(r.src_ip) as src_ip, r.dst_namespace, r.dst_workload, host(r.dst_ip) as dst_ip,
+  r.dst_port, r.protocol, r.direction, r.observed, r.drop_reason, r.event, r.label::text as label, r.drift_kind::text as drift_kind,
+  r.policy_revision_id, r.flow_count::text as flow_count, r.first_seen, r.last_seen, r.sample_flow_id, r.issues`;
+
+const NEWEST_FIRST = 'order by r.window_start desc, r.id desc';
+
+type Row = Record<string, unknown>;
+
+/** Maps a row selected with {@link RECORD_COLUMNS}. */
+function toFlowRecord(r: Row): FlowRecord {
+  const ws = r['ws'] as string;
+  return {
+    id: encodeFlowRecordId({ windowStartMicros: ws, id: r['id'] as string }),
+    windowStart: new Date(Number(BigInt(ws) / 1000n)).toISOString(),
+    windowEnd: (r['window_end'] as Date).toISOString(),
+    source: r['source'] as string,
+    cluster: r['cluster'] as string,
+    srcNamespace: r['src_namespace'] as string | null,
+    srcWorkload: r['src_workload'] as string | null,
+    srcIp: r['src_ip'] as string | null,
+    dstNamespace: r['dst_namespace'] as string | null,
+    dstWorkload: r['dst_workload'] as string | null,
+    dstIp: r['dst_ip'] as string | null,
+    dstPort: r['dst_port'] as number | null,
+    protocol: r['protocol'] as string,
+    direction: r['direction'] as string,
+    observed: r['observed'] as FlowRecord['observed'],
+    dropReason: r['drop_reason'] as string | null,
+    event: r['event'] as string,
+    label: r['label'] as FlowRecord['label'],
+    driftKind: r['drift_kind'] as FlowRecord['driftKind'],
+    policyRevisionId: r['policy_revision_id'] as number | null,
+    flowCount: Number(r['flow_count']),
+    firstSeen: (r['first_seen'] as Date).toISOString(),
+    lastSeen: (r['last_seen'] as Date).toISOString(),
+    sampleFlowId: r['sample_flow_id'] as string | null,
+    issues: r['issues'] as FlowRecord['issues'],
+  };
+}
+
+/** Options of an export. */
+export interface FlowExportOptions {
+  /** Stop after this many records. */
+  readonly max?: number | undefined;
+  /** Records fetched per round trip (default 1000): what the export holds in memory at once. */
+  readonly batchSize?: number | undefined;
+}
+
+/** The evidence kept for a record: at most this many rows are returned. */
+const EVIDENCE_LIMIT = 100;
+
+/**
+ * Reads `flow_records` and their evidence for the API, always within a namespace scope, applied in SQL (before
+ * any limit). Newest first by (window_start desc, id desc): the primary key's order, so keyset pages are stable
+ * while rows are inserted.
+ */
+export class FlowQueryRepository {
+  /** `exportSql`: the pool exports run on (each holds a connection while it streams); default `sql`. */
+  constructor(
+    private readonly sql: Sql,
+    private readonly exportSql: Sql = sql,
+  ) {}
+
+  /** One page after `after` (a previous page's last record); `nextCursor` is the id of the page's last record when more follow. */
+  async page(filter: FlowRecordFilter, scope: NamespaceScope, after: FlowRecordPosition | undefined, limit: number): Promise<{ records: FlowRecord[]; nextCursor: string | null }> {
+    const rows = await this.select(filter, scope, after, limit + 1);
+    const records = rows.slice(0, limit).map(toFlowRecord);
+    return { records, nextCursor: rows.length > limit ? (records[records.length - 1]?.id ?? null) : null };
+  }
+
+  /**
+   * Every record the filter matches, newest first, in batches read through a server-side cursor: memory holds one
+   * batch, and the next is fetched only when the consumer asks. Ending the iteration early (`break`, `return`)
+   * closes the cursor, which ends the statement in the database.
+   */
+  async *export(filter: FlowRecordFilter, scope: NamespaceScope, options: FlowExportOptions = {}): AsyncGenerator<FlowRecord[]> {
+    const sql = this.exportSql;
+    const where = allOf(sql, filterConditions(sql, filter, scope));
+    const sides = namespaceSides(sql, filter.namespace);
+    const namespace = sides ? sql`(${sides[0]} or ${sides[1]})` : sql`true`;
+    const limit = options.max === undefined ? sql`` : sql`limit ${options.max}`;
+    const query = sql`${sql.unsafe(FLOW_EXPORT_MARK)} select ${sql.unsafe(RECORD_COLUMNS)} from flow_records r
+      where ${where} and ${namespace} ${sql.unsafe(NEWEST_FIRST)} ${limit}`;
+    for await (const rows of query.cursor(options.batchSize ?? 1000)) yield rows.map(toFlowRecord);
+  }
+
+  /** Backends of this database running an export statement now (for metrics, and to prove exports stop). */
+  async runningExports(): Promise<number> {
+    const [row] = await this.sql<{ n: number }[]>`
+      select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'
+        and starts_with(query, ${FLOW_EXPORT_MARK})`;
+    return row?.n ?? 0;
+  }
+
+  /** The record at `position`, or undefined when there is none in the scope. */
+  async record(position: FlowRecordPosition, scope: NamespaceScope): Promise<FlowRecord | undefined> {
+    const row = await this.recordRow(position, scope);
+    return row ? toFlowRecord(row) : undefined;
+  }
+
+  /**
+   * A record and the raw flows kept as its evidence, or undefined when there is no such record in the scope.
+   * Evidence rows carry no record id: they belong to a record when observed in its window with the same source
+   * kind, direction, label, drift kind, policy revision and both sides' namespace and workload, and, when the
+   * engine decided (`explanation.decision`), the same destination port and protocol. Records that differ only in
+   * an IP address, the observed verdict or the drop reason share their evidence.
+   */
+  async evidence(position: FlowRecordPosition, scope: NamespaceScope): Promise<{ record: FlowRecord; evidence: FlowEvidence[] } | undefined> {
+    const row = await this.recordRow(position, scope);
+    if (!row) return undefined;
+    const record = toFlowRecord(row);
+    if (record.label !== 'denied' && record.label !== 'unexpected') return { record, evidence: [] };
+    const sql = this.sql;
+    const same = (column: string, value: unknown) => (value === null ? sql`${sql(column)} is null` : sql`${sql(column)} = ${value as string}`);
+    const rows = await sql<Row[]>`
+      select e.id::text as id, e.flow_id, e.observed_at, e.source, e.direction, e.label::text as label, e.drift_kind::text as drift_kind,
+        e.policy_revision_id, e.explanation, e.body
+      from evidence_flows e
+      where e.observed_at >= ${microsToIso(position.windowStartMicros)}::timestamptz and e.observed_at < ${record.windowEnd}::timestamptz
+        and e.source = ${record.source} and e.direction = ${record.direction} and e.label = ${record.label}::flow_label
+        and ${record.driftKind === null ? sql`e.drift_kind is null` : sql`e.drift_kind = ${record.driftKind}::drift_kind`}
+        and ${same('policy_revision_id', record.policyRevisionId)}
+        and ${same('src_namespace', record.srcNamespace)} and ${same('src_workload', record.srcWorkload)}
+        and ${same('dst_namespace', record.dstNamespace)} and ${same('dst_workload', record.dstWorkload)}
+        and (e.explanation -> 'decision' is null
+             or (e.explanation -> 'decision' -> 'port' = to_jsonb(${record.dstPort ?? 0}::int)
+                 and e.explanation -> 'decision' ->> 'protocol' = ${record.protocol}))
+      order by e.observed_at, e.id limit ${EVIDENCE_LIMIT}`;
+    return { record, evidence: rows.map(toEvidence) };
+  }
+
+  private async recordRow(position: FlowRecordPosition, scope: NamespaceScope): Promise<Row | undefined> {
+    const sql = this.sql;
+    const [row] = await sql<Row[]>`
+      select ${sql.unsafe(RECORD_COLUMNS)} from flow_records r
+      where r.window_start = ${microsToIso(position.windowStartMicros)}::timestamptz and r.id = ${position.id}::int8
+        and ${scopeCondition(sql, scope, 'r')}`;
+    return row;
+  }
+
+  private select(filter: FlowRecordFilter, scope: NamespaceScope, after: FlowRecordPosition | undefined, limit: number): Promise<Row[]> {
+    const sql = this.sql;
+    const where: Fragment = allOf(sql, [...filterConditions(sql, filter, scope), afterPosition(sql, after)]);
+    const sides = namespaceSides(sql, filter.namespace);
+    if (!sides) {
+      return sql<Row[]>`select ${sql.unsafe(RECORD_COLUMNS)} from flow_records r where ${where} ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
+    }
+    // One ordered index scan per side, each stopping after `limit` rows, merged: a busy namespace over a long range
+    // costs a page, not every row it has.
+    return sql<Row[]>`
+      select ${sql.unsafe(RECORD_COLUMNS)} from (
+        (select r.* from flow_records r where ${where} and ${sides[0]} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})
+        union all
+        (select r.* from flow_records r where ${where} and ${sides[1]} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})
+      ) r ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
+  }
+}
+
+interface StoredExplanation {
+  readonly text?: unknown;
+  readonly decision?: unknown;
+  readonly issues?: unknown;
+}
+
+function toEvidence(r: Row): FlowEvidence {
+  const explanation = (r['explanation'] ?? {}) as StoredExplanation;
+  return {
+    id: r['id'] as string,
+    flowId: r['flow_id'] as string,
+    observedAt: (r['observed_at'] as Date).toISOString(),
+    source: r['source'] as string,
+    direction: r['direction'] as string,
+    label: r['label'] as FlowEvidence['label'],
+    driftKind: r['drift_kind'] as FlowEvidence['driftKind'],
+    policyRevisionId: r['policy_revision_id'] as number | null,
+    decision: explanation.decision ?? null,
+    explanation: typeof explanation.text === 'string' ? explanation.text : '',
+    issues: Array.isArray(explanation.issues) ? explanation.issues.filter((i): i is string => typeof i === 'string') : [],
+    body: r['body'],
+  };
+}
