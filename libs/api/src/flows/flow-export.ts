@@ -33,21 +33,27 @@ export function csvRow(record: FlowRecord): string {
   return `${line}\r\n`;
 }
 
-const ndjsonRow = (record: FlowRecord) => `${JSON.stringify(record)}\n`;
-
 export const EXPORT_CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   ndjson: 'application/x-ndjson; charset=utf-8',
   csv: 'text/csv; charset=utf-8',
 };
 
+/** A batch of records (each the JSON text of a {@link FlowRecord}) as NDJSON or CSV text. */
+function render(batch: readonly string[], format: ExportFormat): string {
+  if (format === 'ndjson') return batch.length === 0 ? '' : `${batch.join('\n')}\n`;
+  let text = '';
+  for (const json of batch) text += csvRow(JSON.parse(json) as FlowRecord);
+  return text;
+}
+
 /**
- * Streams `batches` to `res` as NDJSON or CSV, pulling the next batch only when the socket has taken the last
+ * Streams `batches` (records as JSON texts) to `res` as NDJSON or CSV, pulling the next batch only when the socket has taken the last
  * one (`write()` false: wait for 'drain'), so memory holds about one batch whatever the size of the export. When
  * the client goes away first ('close' before the end), the iteration is ended, which closes the database cursor.
  * The first batch is read before any header is sent, so a failing query still answers with a proper error status;
  * a failure after that destroys the response (the client sees a cut transfer, never a complete-looking file).
  */
-export async function streamExport(res: ServerResponse, batches: AsyncGenerator<FlowRecord[]>, format: ExportFormat): Promise<void> {
+export async function streamExport(res: ServerResponse, batches: AsyncGenerator<string[]>, format: ExportFormat): Promise<void> {
   let gone = false;
   let wake: (() => void) | undefined;
   const onClose = () => {
@@ -55,7 +61,6 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     wake?.();
   };
   res.on('close', onClose);
-  const row = format === 'csv' ? csvRow : ndjsonRow;
   try {
     let next = await batches.next();
     res.statusCode = 200;
@@ -65,9 +70,7 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.setHeader('x-content-type-options', 'nosniff');
     if (format === 'csv') res.write(CSV_HEADER);
     while (!next.done && !gone) {
-      let chunk = '';
-      for (const record of next.value) chunk += row(record);
-      if (!res.write(chunk)) {
+      if (!res.write(render(next.value, format))) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           res.once('drain', resolve);

@@ -107,13 +107,20 @@ function listOf<const T extends readonly [string, ...string[]]>(values: T) {
     .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })).min(1, `must name at least one of ${values.join(', ')}`));
 }
 
-const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time (2026-01-31T12:00:00Z)' }).transform((s) => new Date(s));
+/** Flow times are stored from 1970 to 9999 (README: a time outside is a malformed message). */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const isoTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time (2026-01-31T12:00:00Z)' })
+  .transform((s) => new Date(s))
+  .refine((d) => d.getTime() >= EARLIEST && d.getTime() <= LATEST, 'must be from 1970 to 9999');
+/** A whole number written in decimal digits (no sign, exponent, hex or blank), from `min` to `max`. */
 const wholeNumber = (min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(min, `must be from ${min} to ${max}`)
-    .max(max, `must be from ${min} to ${max}`);
+  z
+    .string({ error: 'must be a whole number' })
+    .regex(/^\d{1,12}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be from ${min} to ${max}`).max(max, `must be from ${min} to ${max}`));
 const token = (what: string) => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,252}$/, `must be ${what} (letters, digits, . _ : -)`);
 
 /** The filters every flow route takes (all optional; the time range defaults to the last hour). */
@@ -130,7 +137,12 @@ const flowFilterFields = {
   observed: listOf(OBSERVED_VERDICTS).optional().describe(`observed verdicts, comma list of ${OBSERVED_VERDICTS.join(', ')}`),
   revision: wholeNumber(1, 2_147_483_647).optional().describe('the policy revision the flows were judged against'),
   source: token('a source kind').optional().describe('the kind of source: hubble, goldmane, calico-enterprise'),
-  cluster: z.string().max(253, 'must be at most 253 characters').optional().describe('cluster name (empty: flows without one)'),
+  cluster: z
+    .string()
+    .max(253, 'must be at most 253 characters')
+    .regex(/^[^\p{Cc}]*$/u, 'must not hold control characters')
+    .optional()
+    .describe('cluster name (empty: flows without one)'),
 };
 
 const fromBeforeTo = (q: { from?: Date | undefined; to?: Date | undefined }, ctx: z.RefinementCtx) => {
@@ -174,9 +186,12 @@ export const flowRecordParams = z.strictObject({ id: flowRecordId.describe('a fl
 /** Default length of the time range when `from` is not given. */
 export const DEFAULT_FLOW_RANGE_MS = 60 * 60 * 1000;
 
-/** The time range a query covers: `to` defaults to `now`, `from` to one hour before `to`. */
+/**
+ * The time range a query covers: `to` defaults to now (or, for a `from` in the future, one hour after it, at most
+ * 9999-12-31), `from` to one hour before `to`.
+ */
 export function flowTimeRange(query: { from?: Date | undefined; to?: Date | undefined }, now = new Date()): { from: Date; to: Date } {
-  const to = query.to ?? (query.from && query.from.getTime() >= now.getTime() ? new Date(query.from.getTime() + DEFAULT_FLOW_RANGE_MS) : now);
+  const to = query.to ?? (query.from && query.from.getTime() >= now.getTime() ? new Date(Math.min(query.from.getTime() + DEFAULT_FLOW_RANGE_MS, LATEST)) : now);
   return { from: query.from ?? new Date(to.getTime() - DEFAULT_FLOW_RANGE_MS), to };
 }
 

@@ -1,5 +1,5 @@
 import type { AlertEventType, DriftKind, Severity } from '@driftwatch/contracts';
-import type { Sql } from '../flows/sql-client.js';
+import { textArray, type Sql } from '../flows/sql-client.js';
 
 export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'suppressed';
 
@@ -133,7 +133,7 @@ export function toSummary(r: SummaryRow): AlertSummary {
  */
 export function scopeCondition(sql: Sql, scope: NamespaceScope, alias = 'a') {
   if (scope === '*') return sql`true`;
-  const namespaces = sql.array([...scope]);
+  const namespaces = textArray(sql, scope);
   const table = sql(alias);
   return sql`(${table}.src_namespace = any(${namespaces}::text[]) or ${table}.dst_namespace = any(${namespaces}::text[]))`;
 }

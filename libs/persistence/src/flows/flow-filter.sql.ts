@@ -1,7 +1,7 @@
 import type { DriftKind, EndpointFilter, FlowLabelFilter, FlowRecordPosition, ObservedVerdict } from '@driftwatch/contracts';
 import type postgres from 'postgres';
 import { scopeCondition, type NamespaceScope } from '../alerts/alert.types.js';
-import type { Sql } from './sql-client.js';
+import { textArray, type Sql } from './sql-client.js';
 
 /** What the flow read routes filter on; every field but the range optional (the API resolves the range). */
 export interface FlowRecordFilter {
@@ -70,11 +70,11 @@ export function filterConditions(sql: Sql, filter: FlowRecordFilter, scope: Name
   if (filter.label?.length) {
     const labels = filter.label.filter((l) => l !== 'unlabeled');
     const unlabeled = filter.label.includes('unlabeled');
-    const labeled = sql`r.label::text = any(${sql.array(labels)}::text[])`;
+    const labeled = sql`r.label::text = any(${textArray(sql, labels)}::text[])`;
     parts.push(labels.length === 0 ? sql`r.label is null` : unlabeled ? sql`(${labeled} or r.label is null)` : labeled);
   }
-  if (filter.kind?.length) parts.push(sql`r.drift_kind::text = any(${sql.array([...filter.kind])}::text[])`);
-  if (filter.observed?.length) parts.push(sql`r.observed = any(${sql.array([...filter.observed])}::text[])`);
+  if (filter.kind?.length) parts.push(sql`r.drift_kind::text = any(${textArray(sql, filter.kind)}::text[])`);
+  if (filter.observed?.length) parts.push(sql`r.observed = any(${textArray(sql, filter.observed)}::text[])`);
   if (filter.revision !== undefined) parts.push(sql`r.policy_revision_id = ${filter.revision}`);
   if (filter.source !== undefined) parts.push(sql`r.source = ${filter.source}`);
   if (filter.cluster !== undefined) parts.push(sql`r.cluster = ${filter.cluster}`);
