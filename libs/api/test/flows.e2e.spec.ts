@@ -167,6 +167,8 @@ describe('flow records over real HTTP', () => {
     ['a limit of 0', 'limit=0', 'limit'],
     ['a bad time', 'from=yesterday', 'from'],
     ['from after to', `from=${iso(10)}&to=${iso(0)}`, 'from'],
+    ['a good from and a bad to', `from=${iso(10)}&to=+`, 'to'],
+    ['a time before 1970', 'from=1969-12-31T23:59:59Z', 'from'],
     ['a bad endpoint', 'src=Not_A_Namespace', 'src'],
     ['a CIDR with a bad mask', `dst=${encodeURIComponent('10.0.0.0/33')}`, 'dst'],
     ['an unknown label', 'label=allowed,maybe', 'label.1'],

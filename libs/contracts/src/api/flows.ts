@@ -145,8 +145,11 @@ const flowFilterFields = {
     .describe('cluster name (empty: flows without one)'),
 };
 
-const fromBeforeTo = (q: { from?: Date | undefined; to?: Date | undefined }, ctx: z.RefinementCtx) => {
-  if (q.from && q.to && q.from.getTime() >= q.to.getTime()) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+/** `from` before `to`; zod runs this even when a field failed (then holding its input), hence the type checks. */
+const fromBeforeTo = (q: { from?: unknown; to?: unknown }, ctx: z.RefinementCtx) => {
+  if (q.from instanceof Date && q.to instanceof Date && q.from.getTime() >= q.to.getTime()) {
+    ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+  }
 };
 
 /** `GET /api/v1/flows` query. */

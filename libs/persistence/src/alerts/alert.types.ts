@@ -128,11 +128,13 @@ export function toSummary(r: SummaryRow): AlertSummary {
 }
 
 /**
- * `true`, or the namespace condition of a scope: either side's namespace in the list (neither null side counts),
+ * `true`, or the namespace condition of a scope: either side's namespace in the list (a null side never counts;
+ * an empty list is `false`, which the planner folds into reading nothing),
  * over the table aliased `alias` (`alerts a` by default; `flow_records r` for flows).
  */
 export function scopeCondition(sql: Sql, scope: NamespaceScope, alias = 'a') {
   if (scope === '*') return sql`true`;
+  if (scope.length === 0) return sql`false`;
   const namespaces = textArray(sql, scope);
   const table = sql(alias);
   return sql`(${table}.src_namespace = any(${namespaces}::text[]) or ${table}.dst_namespace = any(${namespaces}::text[]))`;

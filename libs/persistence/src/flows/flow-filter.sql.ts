@@ -70,10 +70,10 @@ export function filterConditions(sql: Sql, filter: FlowRecordFilter, scope: Name
   if (filter.label?.length) {
     const labels = filter.label.filter((l) => l !== 'unlabeled');
     const unlabeled = filter.label.includes('unlabeled');
-    const labeled = sql`r.label::text = any(${textArray(sql, labels)}::text[])`;
+    const labeled = sql`r.label = any(${textArray(sql, labels)}::flow_label[])`;
     parts.push(labels.length === 0 ? sql`r.label is null` : unlabeled ? sql`(${labeled} or r.label is null)` : labeled);
   }
-  if (filter.kind?.length) parts.push(sql`r.drift_kind::text = any(${textArray(sql, filter.kind)}::text[])`);
+  if (filter.kind?.length) parts.push(sql`r.drift_kind = any(${textArray(sql, filter.kind)}::drift_kind[])`);
   if (filter.observed?.length) parts.push(sql`r.observed = any(${textArray(sql, filter.observed)}::text[])`);
   if (filter.revision !== undefined) parts.push(sql`r.policy_revision_id = ${filter.revision}`);
   if (filter.source !== undefined) parts.push(sql`r.source = ${filter.source}`);
@@ -89,6 +89,30 @@ export function filterConditions(sql: Sql, filter: FlowRecordFilter, scope: Name
 export function namespaceSides(sql: Sql, namespace: string | undefined): [Fragment, Fragment] | undefined {
   if (namespace === undefined) return undefined;
   return [sql`r.src_namespace = ${namespace}`, sql`r.dst_namespace = ${namespace} and r.src_namespace is distinct from ${namespace}`];
+}
+
+/** Scopes of at most this many namespaces drive a page query by namespace (see {@link drivingConditions}). */
+const DRIVING_SCOPE_MAX = 4;
+
+/**
+ * Disjoint conditions whose union is every record a page query may return, each of them selective on one
+ * namespace column, so that the query runs one ordered index scan per condition and stops each after a page
+ * instead of walking the primary key through records it filters away (a scope whose namespaces are quiet over a
+ * week would otherwise read the whole week). From the namespace filter when there is one, else from a scope of at
+ * most 4 namespaces (empty for an empty scope: nothing to read); undefined when neither applies. `coverScope`:
+ * the conditions imply the scope, so the query leaves the scope condition out (repeating it would make the planner
+ * underestimate each scan and sort every matching row instead).
+ */
+export function drivingConditions(sql: Sql, namespace: string | undefined, scope: NamespaceScope): { conditions: Fragment[]; coverScope: boolean } | undefined {
+  const sides = namespaceSides(sql, namespace);
+  if (sides) return { conditions: sides, coverScope: false };
+  if (scope === '*' || scope.length > DRIVING_SCOPE_MAX) return undefined;
+  const all = textArray(sql, scope);
+  const conditions = [
+    ...scope.map((ns) => sql`r.src_namespace = ${ns}`),
+    ...scope.map((ns) => sql`r.dst_namespace = ${ns} and (r.src_namespace is null or not r.src_namespace = any(${all}::text[]))`),
+  ];
+  return { conditions, coverScope: true };
 }
 
 /** Records strictly after `position` in newest-first order (window_start desc, id desc). */

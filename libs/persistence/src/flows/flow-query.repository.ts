@@ -1,6 +1,8 @@
 import { type FlowEvidence, type FlowRecord, type FlowRecordPosition } from '@driftwatch/contracts';
 import { scopeCondition, type NamespaceScope } from '../alerts/alert.types.js';
-import { afterPosition, allOf, filterConditions, microsToIso, namespaceSides, type FlowRecordFilter, type Fragment } from './flow-filter.sql.js';
+import {
+  afterPosition, allOf, drivingConditions, filterConditions, microsToIso, namespaceSides, type FlowRecordFilter, type Fragment,
+} from './flow-filter.sql.js';
 import type { Sql } from './sql-client.js';
 
 /** Marks the export statement, so that it can be told apart in `pg_stat_activity` (see `runningExports`). */
@@ -132,21 +134,21 @@ export class FlowQueryRepository {
     return row;
   }
 
-  private select(filter: FlowRecordFilter, scope: NamespaceScope, after: FlowRecordPosition | undefined, limit: number): Promise<Row[]> {
+  private async select(filter: FlowRecordFilter, scope: NamespaceScope, after: FlowRecordPosition | undefined, limit: number): Promise<Row[]> {
     const sql = this.sql;
-    const where: Fragment = allOf(sql, [...filterConditions(sql, filter, scope), afterPosition(sql, after)]);
-    const sides = namespaceSides(sql, filter.namespace);
-    if (!sides) {
+    const drivers = drivingConditions(sql, filter.namespace, scope);
+    const where: Fragment = allOf(sql, [...filterConditions(sql, filter, drivers?.coverScope ? '*' : scope), afterPosition(sql, after)]);
+    if (drivers === undefined) {
       return sql<Row[]>`select ${sql.unsafe(RECORD_JSON)} from flow_records r where ${where} ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
     }
-    // One ordered index scan per side, each stopping after `limit` rows, merged: a busy namespace over a long range
-    // costs a page, not every row it has.
-    return sql<Row[]>`
-      select ${sql.unsafe(RECORD_JSON)} from (
-        (select r.* from flow_records r where ${where} and ${sides[0]} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})
-        union all
-        (select r.* from flow_records r where ${where} and ${sides[1]} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})
-      ) r ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
+    if (drivers.conditions.length === 0) return [];
+    // One ordered index scan per driving condition, each stopping after `limit` rows, merged: a busy namespace over a
+    // long range costs a page, not every row it has.
+    const parts = drivers.conditions.map(
+      (driver) => sql`(select r.* from flow_records r where ${where} and ${driver} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})`,
+    );
+    const union = parts.slice(1).reduce((acc, part) => sql`${acc} union all ${part}`, parts[0] as Fragment);
+    return sql<Row[]>`select ${sql.unsafe(RECORD_JSON)} from (${union}) r ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
   }
 }
 

@@ -3,14 +3,20 @@ import postgres from 'postgres';
 /** The postgres.js client used for the hot paths (bulk inserts, COPY, LISTEN/NOTIFY). */
 export type Sql = postgres.Sql;
 
-/**
- * Opens a postgres.js pool on `url`; notices are not printed, errors are thrown to the caller. `applicationName`
- * names the pool's sessions in `pg_stat_activity`.
- */
-export function connectSql(url: string, max = 4, applicationName?: string): Sql {
+/** How a pool's sessions present themselves and are set up. */
+export interface SessionOptions {
+  /** Names the sessions in `pg_stat_activity`. */
+  readonly applicationName?: string;
+  /** Run-time parameters set at connection (`{ jit: 'off' }`). */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** Opens a postgres.js pool on `url`; notices are not printed, errors are thrown to the caller. */
+export function connectSql(url: string, max = 4, session: SessionOptions = {}): Sql {
+  const connection = { ...session.settings, ...(session.applicationName ? { application_name: session.applicationName } : {}) };
   return postgres(url, {
     max, onnotice: () => undefined, idle_timeout: 30, connect_timeout: 10, prepare: true,
-    ...(applicationName ? { connection: { application_name: applicationName } } : {}),
+    ...(Object.keys(connection).length > 0 ? { connection } : {}),
   });
 }
 
