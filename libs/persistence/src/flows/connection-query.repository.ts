@@ -18,18 +18,22 @@ export class ConnectionQueryRepository {
     const sql = this.sql;
     const sides = namespaceSides(sql, filter.namespace);
     const where = allOf(sql, [...filterConditions(sql, filter, scope), sides ? sql`(${sides[0]} or ${sides[1]})` : sql`true`]);
+    // grouped on the addresses themselves; host() only on the edges that are answered
     const rows = await sql<Row[]>`
-      select r.src_namespace, r.src_workload, case when r.src_workload is null then host(r.src_ip) end as src_ip,
-        r.dst_namespace, r.dst_workload, case when r.dst_workload is null then host(r.dst_ip) end as dst_ip,
-        r.dst_port, r.protocol,
-        coalesce(sum(r.flow_count) filter (where r.label = 'allowed'), 0)::text as allowed,
-        coalesce(sum(r.flow_count) filter (where r.label = 'denied'), 0)::text as denied,
-        coalesce(sum(r.flow_count) filter (where r.label = 'unexpected'), 0)::text as unexpected,
-        coalesce(sum(r.flow_count) filter (where r.label is null), 0)::text as unlabeled,
-        sum(r.flow_count)::text as flows, max(r.last_seen) as last_seen
-      from flow_records r where ${where}
-      group by 1, 2, 3, 4, 5, 6, 7, 8
-      order by sum(r.flow_count) desc, max(r.last_seen) desc, 1, 2, 3, 4, 5, 6, 7, 8
+      select src_namespace, src_workload, host(src_ip) as src_ip, dst_namespace, dst_workload, host(dst_ip) as dst_ip, dst_port, protocol,
+        allowed::text, denied::text, unexpected::text, unlabeled::text, flows::text, last_seen
+      from (
+        select r.src_namespace, r.src_workload, case when r.src_workload is null then r.src_ip end as src_ip,
+          r.dst_namespace, r.dst_workload, case when r.dst_workload is null then r.dst_ip end as dst_ip, r.dst_port, r.protocol,
+          coalesce(sum(r.flow_count) filter (where r.label = 'allowed'), 0) as allowed,
+          coalesce(sum(r.flow_count) filter (where r.label = 'denied'), 0) as denied,
+          coalesce(sum(r.flow_count) filter (where r.label = 'unexpected'), 0) as unexpected,
+          coalesce(sum(r.flow_count) filter (where r.label is null), 0) as unlabeled,
+          sum(r.flow_count) as flows, max(r.last_seen) as last_seen
+        from flow_records r where ${where}
+        group by 1, 2, 3, 4, 5, 6, 7, 8
+      ) e
+      order by flows desc, last_seen desc, src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol
       limit ${limit}`;
     return rows.map((r) => ({
       src: { namespace: r['src_namespace'] as string | null, workload: r['src_workload'] as string | null, ip: r['src_ip'] as string | null },
