@@ -38,22 +38,24 @@ export const EXPORT_CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   csv: 'text/csv; charset=utf-8',
 };
 
-/** A batch of records (each the JSON text of a {@link FlowRecord}) as NDJSON or CSV text. */
-function render(batch: readonly string[], format: ExportFormat): string {
-  if (format === 'ndjson') return batch.length === 0 ? '' : `${batch.join('\n')}\n`;
+/** A batch of records as NDJSON or CSV text. */
+function render(batch: readonly FlowRecord[], format: ExportFormat): string {
   let text = '';
-  for (const json of batch) text += csvRow(JSON.parse(json) as FlowRecord);
+  if (format === 'ndjson') for (const record of batch) text += `${JSON.stringify(record)}\n`;
+  else for (const record of batch) text += csvRow(record);
   return text;
 }
 
 /**
- * Streams `batches` (records as JSON texts) to `res` as NDJSON or CSV, pulling the next batch only when the socket has taken the last
- * one (`write()` false: wait for 'drain'), so memory holds about one batch whatever the size of the export. When
- * the client goes away first ('close' before the end), the iteration is ended, which closes the database cursor.
- * The first batch is read before any header is sent, so a failing query still answers with a proper error status;
- * a failure after that destroys the response (the client sees a cut transfer, never a complete-looking file).
+ * Streams `batches` to `res` as NDJSON or CSV. The next batch is asked for as soon as one is
+ * written, so the database works while the socket drains, but never more than one ahead: when `write()` returns
+ * false the loop waits for 'drain' before taking that next batch, so memory holds about two batches whatever the
+ * size of the export, and a slow client slows the database cursor down. When the client goes away first ('close'
+ * before the end), the iteration is ended, which closes the database cursor. The first batch is read before any
+ * header is sent, so a failing query still answers with a proper error status; a failure after that destroys the
+ * response (the client sees a cut transfer, never a complete-looking file).
  */
-export async function streamExport(res: ServerResponse, batches: AsyncGenerator<string[]>, format: ExportFormat): Promise<void> {
+export async function streamExport(res: ServerResponse, batches: AsyncGenerator<FlowRecord[]>, format: ExportFormat): Promise<void> {
   let gone = false;
   let wake: (() => void) | undefined;
   const onClose = () => {
@@ -61,6 +63,7 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     wake?.();
   };
   res.on('close', onClose);
+  let pending: Promise<IteratorResult<FlowRecord[]>> | undefined;
   try {
     let next = await batches.next();
     res.statusCode = 200;
@@ -70,6 +73,7 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.setHeader('x-content-type-options', 'nosniff');
     if (format === 'csv') res.write(CSV_HEADER);
     while (!next.done && !gone) {
+      pending = batches.next();
       if (!res.write(render(next.value, format))) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -77,9 +81,10 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
         });
         if (wake) res.off('drain', wake);
         wake = undefined;
-        if (gone) break;
       }
-      next = await batches.next();
+      if (gone) break;
+      next = await pending;
+      pending = undefined;
     }
     if (gone) return;
     res.end();
@@ -88,6 +93,8 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.destroy(error as Error);
   } finally {
     res.off('close', onClose);
+    // a batch asked for before the client left settles first; then the cursor closes
+    await pending?.catch(() => undefined);
     await batches.return(undefined);
   }
 }

@@ -3,35 +3,17 @@ import { scopeCondition, type NamespaceScope } from '../alerts/alert.types.js';
 import {
   afterPosition, allOf, drivingConditions, filterConditions, microsToIso, namespaceSides, type FlowRecordFilter, type Fragment,
 } from './flow-filter.sql.js';
+import { RECORD_VALUES, toFlowRecord } from './flow-record-values.js';
 import type { Sql } from './sql-client.js';
 
 /** Marks the export statement, so that it can be told apart in `pg_stat_activity` (see `runningExports`). */
 export const FLOW_EXPORT_MARK = '/* driftwatch:flows-export */';
 
-/** A timestamp as JavaScript's `toISOString()` writes it (UTC, milliseconds, `Z`). */
-const isoOf = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
-/**
- * A record of `flow_records r` as the JSON text of a {@link FlowRecord}, built by PostgreSQL: the list parses it and
- * the export streams it as is, so both answer the same shape, and the database (its own process, another core)
- * does the formatting an export of millions of rows would otherwise cost the API. The id is base64url of
- * `<window start µs>:<id>` (what `encodeFlowRecordId` of the contracts writes; `encode` pads with `=`, which `translate` drops).
- */
-const RECORD_JSON = `json_build_object(
-    'id', translate(encode(convert_to(((extract(epoch from r.window_start) * 1000000)::int8)::text || ':' || r.id::text, 'UTF8'), 'base64'), '+/=', '-_'),
-    'windowStart', ${isoOf('r.window_start')}, 'windowEnd', ${isoOf('r.window_end')}, 'source', r.source, 'cluster', r.cluster,
-    'srcNamespace', r.src_namespace, 'srcWorkload', r.src_workload, 'srcIp', host(r.src_ip),
-    'dstNamespace', r.dst_namespace, 'dstWorkload', r.dst_workload, 'dstIp', host(r.dst_ip), 'dstPort', r.dst_port,
-    'protocol', r.protocol, 'direction', r.direction, 'observed', r.observed, 'dropReason', r.drop_reason, 'event', r.event,
-    'label', r.label, 'driftKind', r.drift_kind, 'policyRevisionId', r.policy_revision_id, 'flowCount', r.flow_count,
-    'firstSeen', ${isoOf('r.first_seen')}, 'lastSeen', ${isoOf('r.last_seen')}, 'sampleFlowId', r.sample_flow_id, 'issues', r.issues
-  )::text as record`;
-
 const NEWEST_FIRST = 'order by r.window_start desc, r.id desc';
 
 type Row = Record<string, unknown>;
 
-const toFlowRecord = (r: Row): FlowRecord => JSON.parse(r['record'] as string) as FlowRecord;
+const recordOf = (r: Row): FlowRecord => toFlowRecord(r['v'] as string);
 
 /** Options of an export. */
 export interface FlowExportOptions {
@@ -59,24 +41,24 @@ export class FlowQueryRepository {
   /** One page after `after` (a previous page's last record); `nextCursor` is the id of the page's last record when more follow. */
   async page(filter: FlowRecordFilter, scope: NamespaceScope, after: FlowRecordPosition | undefined, limit: number): Promise<{ records: FlowRecord[]; nextCursor: string | null }> {
     const rows = await this.select(filter, scope, after, limit + 1);
-    const records = rows.slice(0, limit).map(toFlowRecord);
+    const records = rows.slice(0, limit).map(recordOf);
     return { records, nextCursor: rows.length > limit ? (records[records.length - 1]?.id ?? null) : null };
   }
 
   /**
-   * Every record the filter matches, newest first, as the JSON text of a {@link FlowRecord} each, in batches read
-   * through a server-side cursor: memory holds one batch, and the next is fetched only when the consumer asks.
-   * Ending the iteration early (`break`, `return`) closes the cursor, which ends the statement in the database.
+   * Every record the filter matches, newest first, in batches read through a server-side cursor: memory holds one
+   * batch, and the next is fetched only when the consumer asks. Ending the iteration early (`break`, `return`)
+   * closes the cursor, which ends the statement in the database.
    */
-  async *export(filter: FlowRecordFilter, scope: NamespaceScope, options: FlowExportOptions = {}): AsyncGenerator<string[]> {
+  async *export(filter: FlowRecordFilter, scope: NamespaceScope, options: FlowExportOptions = {}): AsyncGenerator<FlowRecord[]> {
     const sql = this.exportSql;
     const where = allOf(sql, filterConditions(sql, filter, scope));
     const sides = namespaceSides(sql, filter.namespace);
     const namespace = sides ? sql`(${sides[0]} or ${sides[1]})` : sql`true`;
     const limit = options.max === undefined ? sql`` : sql`limit ${options.max}`;
-    const query = sql<{ record: string }[]>`${sql.unsafe(FLOW_EXPORT_MARK)} select ${sql.unsafe(RECORD_JSON)} from flow_records r
+    const query = sql<{ v: string }[]>`${sql.unsafe(FLOW_EXPORT_MARK)} select ${sql.unsafe(RECORD_VALUES)} from flow_records r
       where ${where} and ${namespace} ${sql.unsafe(NEWEST_FIRST)} ${limit}`;
-    for await (const rows of query.cursor(options.batchSize ?? 1000)) yield rows.map((r) => r.record);
+    for await (const rows of query.cursor(options.batchSize ?? 1000)) yield rows.map((r) => toFlowRecord(r.v));
   }
 
   /** Backends of this database running an export statement now (for metrics, and to prove exports stop). */
@@ -91,7 +73,7 @@ export class FlowQueryRepository {
   /** The record at `position`, or undefined when there is none in the scope. */
   async record(position: FlowRecordPosition, scope: NamespaceScope): Promise<FlowRecord | undefined> {
     const row = await this.recordRow(position, scope);
-    return row ? toFlowRecord(row) : undefined;
+    return row ? recordOf(row) : undefined;
   }
 
   /**
@@ -104,7 +86,7 @@ export class FlowQueryRepository {
   async evidence(position: FlowRecordPosition, scope: NamespaceScope): Promise<{ record: FlowRecord; evidence: FlowEvidence[] } | undefined> {
     const row = await this.recordRow(position, scope);
     if (!row) return undefined;
-    const record = toFlowRecord(row);
+    const record = recordOf(row);
     if (record.label !== 'denied' && record.label !== 'unexpected') return { record, evidence: [] };
     const sql = this.sql;
     const same = (column: string, value: unknown) => (value === null ? sql`${sql(column)} is null` : sql`${sql(column)} = ${value as string}`);
@@ -128,7 +110,7 @@ export class FlowQueryRepository {
   private async recordRow(position: FlowRecordPosition, scope: NamespaceScope): Promise<Row | undefined> {
     const sql = this.sql;
     const [row] = await sql<Row[]>`
-      select ${sql.unsafe(RECORD_JSON)} from flow_records r
+      select ${sql.unsafe(RECORD_VALUES)} from flow_records r
       where r.window_start = ${microsToIso(position.windowStartMicros)}::timestamptz and r.id = ${position.id}::int8
         and ${scopeCondition(sql, scope, 'r')}`;
     return row;
@@ -139,7 +121,7 @@ export class FlowQueryRepository {
     const drivers = drivingConditions(sql, filter.namespace, scope);
     const where: Fragment = allOf(sql, [...filterConditions(sql, filter, drivers?.coverScope ? '*' : scope), afterPosition(sql, after)]);
     if (drivers === undefined) {
-      return sql<Row[]>`select ${sql.unsafe(RECORD_JSON)} from flow_records r where ${where} ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
+      return sql<Row[]>`select ${sql.unsafe(RECORD_VALUES)} from flow_records r where ${where} ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
     }
     if (drivers.conditions.length === 0) return [];
     // One ordered index scan per driving condition, each stopping after `limit` rows, merged: a busy namespace over a
@@ -148,7 +130,7 @@ export class FlowQueryRepository {
       (driver) => sql`(select r.* from flow_records r where ${where} and ${driver} ${sql.unsafe(NEWEST_FIRST)} limit ${limit})`,
     );
     const union = parts.slice(1).reduce((acc, part) => sql`${acc} union all ${part}`, parts[0] as Fragment);
-    return sql<Row[]>`select ${sql.unsafe(RECORD_JSON)} from (${union}) r ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
+    return sql<Row[]>`select ${sql.unsafe(RECORD_VALUES)} from (${union}) r ${sql.unsafe(NEWEST_FIRST)} limit ${limit}`;
   }
 }
 
