@@ -8,6 +8,9 @@ import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, RateLimitGuard } from './http/rate-limit.guard.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
+import { CollectorsController } from './flows/collectors.controller.js';
+import { ConnectionsController } from './flows/connections.controller.js';
+import { FlowsController } from './flows/flows.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { PoliciesController } from './policies/policies.controller.js';
 import { PolicyRevisionsService } from './policies/policy-revisions.service.js';
@@ -40,7 +43,7 @@ export class ApiModule {
       ],
       controllers: [
         HealthController, AlertsController, WebhooksController, OpenApiController, PoliciesController, AuditLogController, WhatIfController,
-        ReportsController, PageController,
+        ReportsController, PageController, FlowsController, ConnectionsController, CollectorsController,
       ],
       providers: [
         { provide: APP_VERSION, useValue: options.version },

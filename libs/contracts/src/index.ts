@@ -5,8 +5,8 @@
  */
 export {
   ALERT_EVENT_TYPES, alertEventTypeSchema, ALERT_STATUSES, alertStatusSchema, type AlertStatus, COLLECTOR_EVENT_KINDS, collectorEventKindSchema, DRIFT_KINDS, driftKindSchema,
-  FLOW_LABELS, flowLabelSchema, SEVERITIES, severitySchema,
-  type AlertEventType, type CollectorEventKind, type DriftKind, type FlowLabel, type Severity,
+  FLOW_LABELS, flowLabelSchema, OBSERVED_VERDICTS, observedVerdictSchema, SEVERITIES, severitySchema,
+  type AlertEventType, type CollectorEventKind, type DriftKind, type FlowLabel, type ObservedVerdict, type Severity,
 } from './vocabulary.js';
 export { FLOW_ISSUE_CODES, FLOW_ISSUE_MEANINGS, flowIssueCodeSchema, isFlowIssueCode, type FlowIssueCode } from './flow-issues.js';
 export {
@@ -62,3 +62,11 @@ export {
   type ComplianceFinding, type ComplianceFindingCode, type ComplianceQuery, type ComplianceReport, type NamespaceCompliance,
 } from './api/reports.js';
 export { pageRoutes } from './api/page.js';
+export {
+  collectorSchema, collectorsResponse, connectionEdgeSchema, connectionsQuery, connectionsResponse, decodeFlowRecordId, DEFAULT_FLOW_RANGE_MS,
+  encodeFlowRecordId, FLOW_EXPORT_COLUMNS, FLOW_EXPORT_FORMATS, FLOW_LABEL_FILTERS, flowEvidenceResponse, flowEvidenceSchema, flowExportQuery,
+  flowListQuery, flowListResponse, flowRecordParams, flowRecordSchema, flowsRoutes, flowTimeRange,
+  type Collector, type CollectorsResponse, type ConnectionEdge, type ConnectionsQuery, type ConnectionsResponse, type EndpointFilter,
+  type FlowEvidence, type FlowEvidenceResponse, type FlowExportQuery, type FlowLabelFilter, type FlowListQuery, type FlowListResponse,
+  type FlowRecord, type FlowRecordPosition,
+} from './api/flows.js';

@@ -35,7 +35,11 @@ export { AlertStore } from './alerts/alert-store.js';
 export {
   FLOW_STATS_CHANNEL, FlowStatsChannel, flowStatsPayloads, parseFlowStatsPayload, type FlowStatsCounts, type NamespaceFlowCounts,
 } from './flows/flow-stats.channel.js';
-export { AlertStoreProvider, ReportStoreProvider } from './persistence.module.js';
+export { AlertStoreProvider, FlowQueriesProvider, ReportStoreProvider } from './persistence.module.js';
+export { FlowQueries } from './flows/flow-queries.js';
+export { FLOW_EXPORT_MARK, type FlowExportOptions } from './flows/flow-query.repository.js';
+export type { FlowRecordFilter } from './flows/flow-filter.sql.js';
+export { insertSyntheticFlowRecords, type SyntheticFlowRecordOptions } from './flows/synthetic-flow-records.js';
 export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';
 export type { AlertCount, OpenOutcome, UnresolvedAlert } from './alerts/alert-lifecycle.repository.js';
 export type { AlertAction, AlertActionResult, AlertEvidence, AlertFilter } from './alerts/alert.repository.js';

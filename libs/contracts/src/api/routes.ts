@@ -6,6 +6,7 @@ import { whatifRoutes } from './whatif.js';
 import { alertsRoutes } from './alerts.js';
 import { healthRoutes } from './health.js';
 import { metaRoutes } from './meta.js';
+import { flowsRoutes } from './flows.js';
 import type { RouteContract } from './route-contract.js';
 import { webhooksRoutes } from './webhooks.js';
 
@@ -23,4 +24,5 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...whatifRoutes,
   ...reportsRoutes,
   ...pageRoutes,
+  ...flowsRoutes,
 ];

@@ -1,5 +1,5 @@
 import type { AlertEventType, AlertResolution, AlertStatus, DriftKind, Severity } from '@driftwatch/contracts';
-import type { Sql } from '../flows/sql-client.js';
+import { textArray, type Sql } from '../flows/sql-client.js';
 
 export type { AlertStatus } from '@driftwatch/contracts';
 
@@ -122,9 +122,15 @@ export function toSummary(r: SummaryRow): AlertSummary {
   };
 }
 
-/** `true`, or the namespace condition of a scope over `alerts a`. */
-export function scopeCondition(sql: Sql, scope: NamespaceScope) {
+/**
+ * `true`, or the namespace condition of a scope: either side's namespace in the list (a null side never counts;
+ * an empty list is `false`, which the planner folds into reading nothing),
+ * over the table aliased `alias` (`alerts a` by default; `flow_records r` for flows).
+ */
+export function scopeCondition(sql: Sql, scope: NamespaceScope, alias = 'a') {
   if (scope === '*') return sql`true`;
-  const namespaces = sql.array([...scope]);
-  return sql`(a.src_namespace = any(${namespaces}::text[]) or a.dst_namespace = any(${namespaces}::text[]))`;
+  if (scope.length === 0) return sql`false`;
+  const namespaces = textArray(sql, scope);
+  const table = sql(alias);
+  return sql`(${table}.src_namespace = any(${namespaces}::text[]) or ${table}.dst_namespace = any(${namespaces}::text[]))`;
 }
