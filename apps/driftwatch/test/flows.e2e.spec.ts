@@ -146,7 +146,7 @@ describe('driftwatch collect', () => {
 
   it.each([
     [['collect', '--policies', policies], /name at least one flow source/],
-    [['collect', '--hubble', 'no-port', '--policies', policies], /--hubble must be host:port, got "no-port"/],
+    [['collect', '--hubble', 'no-port', '--policies', policies], /--hubble must be host:port or unix:\/\/\/path, got "no-port"/],
     [['collect', '--hubble', '127.0.0.1:1', '--policies', '/nonexistent/policies'], /cannot read \/nonexistent\/policies: no such file or directory/],
   ])('rejects bad input with one line: %j', async (args, message) => {
     const run = await runCli(args, { DATABASE_URL: databaseUrl });
