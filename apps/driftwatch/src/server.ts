@@ -1,21 +1,18 @@
-import type { INestApplication, LogLevel as NestLogLevel } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { LogLevel } from '@driftwatch/config';
+import type { StructuredLogger } from '@driftwatch/common';
+import { NestLogger, ROUTES_OUTSIDE_PREFIX } from '@driftwatch/api';
 import { AppModule, type AppOptions } from './app.module.js';
 
-const levels: readonly NestLogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-/** Nest's logger levels at and above `level`. */
-export function logLevelsFrom(level: LogLevel): NestLogLevel[] {
-  return levels.slice(0, levels.indexOf(level) + 1);
-}
-
-/** Creates the Nest application with the REST prefix `/api/v1`; the caller listens and closes it. */
-export async function createApp(options: AppOptions & { logLevel: LogLevel }): Promise<INestApplication> {
+/**
+ * Creates the Nest application with the REST prefix `/api/v1` (`/metrics` stays at the root), logging through
+ * `logger` (LOG_LEVEL and LOG_FORMAT are the logger's); the caller listens and closes it.
+ */
+export async function createApp(options: AppOptions & { logger: StructuredLogger }): Promise<INestApplication> {
   const app = await NestFactory.create(AppModule.forRoot(options), {
-    logger: logLevelsFrom(options.logLevel),
+    logger: new NestLogger(options.logger),
     abortOnError: false,
   });
-  app.setGlobalPrefix('api/v1');
+  app.setGlobalPrefix('api/v1', { exclude: [...ROUTES_OUTSIDE_PREFIX] });
   return app;
 }

@@ -11,12 +11,18 @@ export interface CliRun {
 }
 
 /**
- * Runs the real `driftwatch` executable in a child process with the given environment (on top of PATH only,
- * so the developer's own variables never leak in), and resolves when it exits.
+ * The environment of a child: PATH only (the developer's own variables never leak in), and readable log lines
+ * (LOG_FORMAT=text) so that assertions read messages as a person does; a piped stderr would otherwise get JSON
+ * lines (see logs.e2e.spec.ts, which leaves LOG_FORMAT unset). `env` overrides both.
  */
+export function childEnv(env: Record<string, string>): Record<string, string> {
+  return { PATH: systemPath(), LOG_FORMAT: 'text', ...env };
+}
+
+/** Runs the real `driftwatch` executable in a child process with `childEnv(env)`, and resolves when it exits. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: systemPath(), ...env } });
+    const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env) });
     child.stdin.end(stdin ?? '');
     let stdout = '';
     let stderr = '';
@@ -39,7 +45,7 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
  */
 export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
   return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: systemPath(), ...env } });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: childEnv(env) });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { issueInitialAdminKey } from '@driftwatch/api';
+import { DriftwatchMetrics, startMetricsServer, type MetricsServer } from '@driftwatch/metrics';
 import { AlertStore, FlowStore } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
@@ -10,6 +11,7 @@ import { clientTls, serverTls, SourceSetupError, startCollection, type Collectio
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { startDriftDetection } from '../drift-detection.js';
 import { createApp } from '../server.js';
+import { untilStopSignal } from '../shutdown.js';
 import { version } from '../version.js';
 
 export const usage = `usage: driftwatch serve
@@ -23,7 +25,10 @@ DRIFTWATCH_ADMIN_TOKEN; when neither exists, the first start creates an admin ke
 Configuration comes from the environment (see README.md): HOST, PORT, DATABASE_URL, LOG_LEVEL, ...
 A POLICY_DIR that does not exist is a configuration error, and declared policies with any problem (see
 driftwatch validate) stop the start with exit 2. SIGHUP reloads the policies (a set with problems is refused and
-the running revision kept); SIGINT or SIGTERM stop cleanly.`;
+the running revision kept). SIGINT or SIGTERM stop cleanly within 25 s: the sources stop, open windows are
+written, webhook attempts in flight finish, socket.io clients get \`server.shutdown\`; exit 0 (1 when something
+could not be finished in time). GET /metrics serves Prometheus metrics (METRICS_TOKEN protects it;
+METRICS_LISTEN serves it on a port of its own as well).`;
 
 const examplePolicies = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop', 'policies');
 
@@ -69,7 +74,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const database = await openDatabase(io, config, logger);
   try {
     const applied = await migrateOrExit(database.url, logger);
-    if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    if (applied.length > 0) logger.notice(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
+    const metrics = new DriftwatchMetrics({ version });
     const initialKey = config.DRIFTWATCH_ADMIN_TOKEN ? undefined : await firstAdminKey(database.url);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
@@ -96,13 +102,17 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
+      metrics.watchPipeline(collection.pipeline);
+      collection.pipeline.onBatchWritten((seconds) => metrics.batchWritten(seconds));
     }
     const app = await createApp({
       databaseUrl: database.url,
       version,
-      logLevel: config.LOG_LEVEL,
+      logger,
+      metrics,
       allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       ...(config.DRIFTWATCH_ADMIN_TOKEN ? { adminToken: config.DRIFTWATCH_ADMIN_TOKEN } : {}),
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
     });
     try {
       await app.listen(config.PORT, config.HOST);
@@ -120,6 +130,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       version,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       logger,
+      onAttempt: (outcome) => metrics.webhookAttempt(outcome),
     }).catch(async (error: Error) => {
       await app.close();
       await collection?.stop();
@@ -127,6 +138,20 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       await store?.close();
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
+    let metricsServer: MetricsServer | undefined;
+    if (config.METRICS_LISTEN) {
+      metricsServer = await startMetricsServer({ listen: config.METRICS_LISTEN, metrics, ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}) }).catch(
+        async (error: Error) => {
+          await webhooks.stop();
+          await app.close();
+          await collection?.stop();
+          await detection?.stop();
+          await store?.close();
+          throw new CliError(`METRICS_LISTEN: ${error.message}`);
+        },
+      );
+      logger.log(`metrics: also on http://${metricsServer.address}/metrics`);
+    }
     const url = (await app.getUrl()).replace('[::1]', 'localhost');
     io.stdout(`driftwatch ${version} listening on ${url} (health: ${url}/api/v1/health)\n`);
     if (initialKey) io.stdout(`created the first API key (admin, all namespaces); it is shown this once, keep it: ${initialKey}\n`);
@@ -137,19 +162,28 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     );
     const reload = () => void collection?.reload();
     process.on('SIGHUP', reload);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    const signal = await untilStopSignal(logger);
     process.off('SIGHUP', reload);
-    io.stderr('stopping\n');
-    await webhooks.stop();
-    await collection?.stop();
-    await detection?.stop();
-    await store?.close();
-    await app.close();
-    return 0;
+    const stopping = performance.now();
+    logger.notice(`stopping (${signal}): finishing webhook attempts in flight and writing what is in memory`);
+    const failures: string[] = [];
+    const step = (what: string, task: Promise<unknown> | undefined): Promise<void> =>
+      Promise.resolve(task).then(
+        () => undefined,
+        (error: Error) => void failures.push(`${what}: ${error.message}`),
+      );
+    // Sources stop and open windows are written while webhook attempts in flight finish; the API answers
+    // until both are done (health, dashboards), then its socket.io clients are told and disconnected.
+    await Promise.all([
+      step('webhooks', webhooks.stop()),
+      step('flows', collection?.stop()).then(() => step('drift detection', detection?.stop())),
+    ]);
+    await step('flow store', store?.close());
+    await step('metrics', metricsServer?.close());
+    await step('API', app.close());
+    for (const failure of failures) logger.error(`stopping: ${failure}`);
+    logger.notice(`stopped in ${Math.round(performance.now() - stopping)} ms`);
+    return failures.length === 0 ? 0 : 1;
   } finally {
     await database.close();
   }

@@ -1,22 +1,29 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
-import { ApiModule, issueApiKey, type Role } from '../../src/index.js';
+import { ApiModule, issueApiKey, ROUTES_OUTSIDE_PREFIX, type Role } from '../../src/index.js';
 
-/** A Nest application with the API module over `databaseUrl`, listening on a free loopback port. */
+/**
+ * A Nest application with the API module over `databaseUrl`, listening on a free loopback port, with the app's
+ * prefix (`/api/v1`, `/metrics` outside it). Silent unless given a `logger`.
+ */
 export async function startApi(
   databaseUrl: string,
-  options: { adminToken?: string; controllers?: Type[] } = {},
+  options: { adminToken?: string; controllers?: Type[]; logger?: LoggerService; metricsToken?: string } = {},
 ): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       PersistenceModule.forRoot({ databaseUrl }),
-      ApiModule.forRoot({ version: '9.9.9-test', ...(options.adminToken ? { adminToken: options.adminToken } : {}) }),
+      ApiModule.forRoot({
+        version: '9.9.9-test',
+        ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+      }),
     ],
     controllers: options.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  app.setGlobalPrefix('api/v1');
+  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
+  app.setGlobalPrefix('api/v1', { exclude: [...ROUTES_OUTSIDE_PREFIX] });
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

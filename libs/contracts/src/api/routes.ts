@@ -1,3 +1,4 @@
+import { metricsRoutes } from './metrics.js';
 import type { RouteContract } from './route-contract.js';
 
 /**
@@ -5,4 +6,5 @@ import type { RouteContract } from './route-contract.js';
  * holds it against the routes Nest really serves. Each area adds its list here (one line each).
  */
 export const API_ROUTES: readonly RouteContract[] = [
+  ...metricsRoutes,
 ];
