@@ -182,7 +182,8 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     await step('metrics', metricsServer?.close());
     await step('API', app.close());
     for (const failure of failures) logger.error(`stopping: ${failure}`);
-    logger.notice(`stopped in ${Math.round(performance.now() - stopping)} ms`);
+    const received = collection ? `; ${collection.pipeline.summary.flows} flows received (${collection.pipeline.summary.duplicates} duplicates), ${failures.length === 0 ? 'all' : 'not all'} written` : '';
+    logger.notice(`stopped in ${Math.round(performance.now() - stopping)} ms${received}`);
     return failures.length === 0 ? 0 : 1;
   } finally {
     await database.close();
