@@ -159,7 +159,7 @@ export async function build({ root = ROOT, force = false } = {}) {
       try {
         result = await transformFile(join(root, file), { ...SWC_OPTIONS, filename: join(root, file) });
       } catch (error) {
-        throw new Error(`cannot compile ${file}: ${String(error?.message ?? error).split('\n').find((l) => l.trim() !== '') ?? error}`);
+        throw new Error(`cannot compile ${file}: ${String(error?.message ?? error).split('\n').find((l) => l.trim() !== '') ?? error}`, { cause: error });
       }
       const map = JSON.parse(result.map);
       map.sources = [posix(relative(dirname(output), file))];

@@ -187,21 +187,21 @@ export class DriftwatchMetrics {
       registers,
     });
     for (const outcome of WEBHOOK_OUTCOMES) this.webhookDeliveries.inc({ outcome }, 0);
-    const self = this;
+    const reader = () => ({ read: this.openAlertsReader, failed: this.openAlertsFailure });
     new Gauge({
       name: 'driftwatch_open_alerts',
       help: 'Alerts not resolved (open, acknowledged or suppressed), by severity and status, read from the database on each scrape.',
       labelNames: ['severity', 'status'],
       registers,
       async collect() {
-        const read = self.openAlertsReader;
+        const { read, failed } = reader();
         this.reset();
         if (!read) return;
         let counts: readonly UnresolvedAlertCount[];
         try {
           counts = await read();
         } catch (error) {
-          self.openAlertsFailure?.(error as Error);
+          failed?.(error as Error);
           return; // no series rather than stale ones
         }
         for (const severity of SEVERITIES) for (const status of UNRESOLVED_STATUSES) this.set({ severity, status }, 0);

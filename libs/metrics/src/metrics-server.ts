@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hasBearerToken } from './bearer.js';
 import type { DriftwatchMetrics } from './driftwatch-metrics.js';
@@ -22,7 +22,7 @@ function split(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(listen.slice(colon + 1)) };
 }
 
-function reply(res: import('node:http').ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify({ statusCode: status, error: status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Method Not Allowed', message }));
 }
