@@ -17,12 +17,13 @@ describe('what the pipeline counts for metrics', () => {
     pipeline.registerSource('b', 'ingest', '127.0.0.1:0');
     pipeline.setConnected('a', true);
     const flow = (id: string, overrides: Partial<FlowSpec> = {}) =>
-      ({ kind: 'flow', flow: podFlow({ id, time: t0, ns: 'm', ...overrides }) }) as const;
+      ({ ok: true, kind: 'flow', flow: podFlow({ id, time: t0, ns: 'm', ...overrides }) }) as const;
     pipeline.accept('a', flow('1')); // frontend → backend:8080: allowed
     pipeline.accept('a', flow('2'));
     pipeline.accept('a', flow('1')); // a duplicate
     pipeline.accept('b', flow('3', { src: 'backend', dst: 'frontend' })); // a connection the policies do not allow
-    pipeline.accept('b', { kind: 'lost_events', lostEvents: { source: 'PERF_EVENT_RING_BUFFER', numEventsLost: 7, cpu: undefined, first: undefined, last: undefined, time: undefined, node: undefined } } as never);
+    const lostEvents = { source: 'PERF_EVENT_RING_BUFFER', numEventsLost: 7, cpu: undefined, first: undefined, last: undefined, time: undefined, node: undefined, issues: [] };
+    pipeline.accept('b', { ok: true, kind: 'lost_events', lostEvents });
     pipeline.reject('b', { code: 'invalid_field', message: 'bad' });
     await pipeline.drainAll();
 
