@@ -10,6 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY apps ./apps
 COPY libs ./libs
 COPY examples ./examples
+# npm ci ran before the sources were here: compile them now (tools/build.mjs), so the CLI starts from JavaScript.
+RUN node tools/build.mjs
 USER node
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
