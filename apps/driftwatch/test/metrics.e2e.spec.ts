@@ -3,10 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { dropDatabase, ensureDatabase, withDatabase } from '@driftwatch/persistence';
-import { FakeHubbleRelay } from '@driftwatch/testing';
+import { FakeHubbleRelay, unusedPort } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { metric, lostEvents, shop, SHOP_LABELS, shopFlows, until } from './observability-kit.js';
-import { startServe } from './run-cli.js';
+import { runCli, startServe } from './run-cli.js';
 import { version } from '../src/version.js';
 
 // A database of this file's own: alerts and webhook deliveries are counted whole, and other serve tests of
@@ -17,12 +17,14 @@ const databaseUrl = withDatabase(serverUrl, name);
 const adminToken = `admin-${randomBytes(24).toString('hex')}`;
 const metricsToken = `metrics-${randomBytes(12).toString('hex')}`;
 
+beforeAll(() => ensureDatabase(serverUrl, name));
+afterAll(() => dropDatabase(serverUrl, name));
+
 describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay (real processes)', () => {
   let relay: FakeHubbleRelay;
   let receiver: Server;
   let received = 0;
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
     relay = await FakeHubbleRelay.start({ replayHistoryOnFollow: false });
     receiver = createServer((req, res) => {
       req.resume().on('end', () => {
@@ -35,7 +37,6 @@ describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay
   afterAll(async () => {
     await relay.stop();
     receiver.close();
-    await dropDatabase(serverUrl, name);
   });
 
   it('names every metric, with values that follow the traffic', async () => {
@@ -95,4 +96,26 @@ describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay
       expect(await serve.stop()).toBe(0);
     }
   }, 120_000);
+});
+
+describe('GET /metrics of driftwatch collect on METRICS_LISTEN', () => {
+  it('serves the collector\'s metrics on a port of its own while it runs, behind the token', async () => {
+    const port = await unusedPort();
+    const run = runCli(
+      ['collect', '--ingest-listen', '127.0.0.1:0', '--policies', join(shop, 'policies'), '--until-idle', '4'],
+      { DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', METRICS_LISTEN: `127.0.0.1:${port}`, METRICS_TOKEN: metricsToken },
+      60_000,
+    );
+    const scrape = (authorization?: string) => fetch(`http://127.0.0.1:${port}/metrics`, { headers: authorization ? { authorization } : {} });
+    const text = await until('the collector\'s metrics', async () => {
+      const response = await scrape(`Bearer ${metricsToken}`).catch(() => undefined);
+      return response?.status === 200 ? response.text() : undefined;
+    }, 30_000);
+    expect(metric(text, 'driftwatch_collector_connected{source="ingest:127.0.0.1:0"}')).toBe(1);
+    expect(metric(text, 'driftwatch_flows_total{source="ingest:127.0.0.1:0",label="allowed"}')).toBe(0);
+    expect(text).not.toMatch(/^driftwatch_open_alerts\{/m);
+    expect((await scrape()).status).toBe(401);
+    expect((await run).code).toBe(0);
+    await expect(scrape()).rejects.toThrow(); // gone with the process
+  }, 90_000);
 });

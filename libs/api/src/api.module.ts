@@ -1,4 +1,4 @@
-import { Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DriftwatchMetrics } from '@driftwatch/metrics';
 import { AlertsController } from './alerts/alerts.controller.js';
@@ -6,7 +6,6 @@ import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { HealthController } from './health/health.controller.js';
-import { RequestContextMiddleware } from './logging/request-context.middleware.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { API_OPTIONS, APP_VERSION, METRICS, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
@@ -19,10 +18,10 @@ export const ROUTES_OUTSIDE_PREFIX: readonly string[] = ['metrics'];
 
 /**
  * REST under /api/v1 (the prefix is set by the app), behind API key auth (health and metrics are public), and
- * `/metrics`. Every HTTP request gets a request id (see RequestContextMiddleware).
+ * `/metrics`. The app installs request ids with `useRequestContext(app)`.
  */
 @Module({})
-export class ApiModule implements NestModule {
+export class ApiModule {
   static forRoot(options: ApiOptions): DynamicModule {
     return {
       module: ApiModule,
@@ -37,9 +36,5 @@ export class ApiModule implements NestModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestContextMiddleware).forRoutes({ path: '*path', method: RequestMethod.ALL });
   }
 }

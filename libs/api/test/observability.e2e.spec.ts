@@ -70,6 +70,10 @@ describe('GET /metrics and request ids over real HTTP', () => {
     expect(text).toContain('# TYPE driftwatch_flows_total counter');
     expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
     expect((await fetch(`${open.url}/api/v1/metrics`)).status).toBe(404);
+    // Every answer has a request id, outside the prefix and for routes that do not exist too.
+    for (const path of ['/metrics', '/api/v1/metrics', '/nowhere']) {
+      expect((await fetch(`${open.url}${path}`, { headers: { [REQUEST_ID_HEADER]: 'id-1' } })).headers.get(REQUEST_ID_HEADER), path).toBe('id-1');
+    }
   });
 
   it('needs the METRICS_TOKEN when one is set, and no API key takes its place', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { withLogContext } from '@driftwatch/common';
 
 /** The request id header: accepted from the caller when sane, else made; always echoed in the response. */
@@ -23,11 +23,10 @@ const QUIET_PATHS = new Set(['/metrics', '/api/v1/health']);
  * request has `reqId`), and writes one line when the response is finished: `<method> <path>` with `status` and
  * `ms` (and `aborted` when the caller left first).
  */
-@Injectable()
-export class RequestContextMiddleware implements NestMiddleware {
+export class RequestContextMiddleware {
   private readonly log = new Logger('HTTP');
 
-  use(req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void {
+  readonly use = (req: IncomingMessage & { originalUrl?: string }, res: ServerResponse, next: () => void): void => {
     const reqId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, reqId);
     const started = performance.now();
@@ -41,5 +40,13 @@ export class RequestContextMiddleware implements NestMiddleware {
       withLogContext({ reqId }, () => (QUIET_PATHS.has(path) ? this.log.debug(line) : this.log.log(line)));
     });
     withLogContext({ reqId }, next);
-  }
+  };
+}
+
+/**
+ * Installs {@link RequestContextMiddleware} on the application's HTTP server, in front of every route (the API's,
+ * those outside its prefix, and paths that match none), before the app listens.
+ */
+export function useRequestContext(app: INestApplication): void {
+  app.use(new RequestContextMiddleware().use);
 }

@@ -1,11 +1,11 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
-import { ApiModule, issueApiKey, ROUTES_OUTSIDE_PREFIX, type Role } from '../../src/index.js';
+import { ApiModule, issueApiKey, ROUTES_OUTSIDE_PREFIX, useRequestContext, type Role } from '../../src/index.js';
 
 /**
- * A Nest application with the API module over `databaseUrl`, listening on a free loopback port, with the app's
- * prefix (`/api/v1`, `/metrics` outside it). Silent unless given a `logger`.
+ * A Nest application with the API module over `databaseUrl`, listening on a free loopback port, set up as the
+ * app does it: the prefix (`/api/v1`, `/metrics` outside it) and request ids. Silent unless given a `logger`.
  */
 export async function startApi(
   databaseUrl: string,
@@ -24,6 +24,7 @@ export async function startApi(
   }).compile();
   const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
   app.setGlobalPrefix('api/v1', { exclude: [...ROUTES_OUTSIDE_PREFIX] });
+  useRequestContext(app);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }
