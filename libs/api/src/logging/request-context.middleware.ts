@@ -14,6 +14,9 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && SANE_ID.test(header) ? header : randomUUID();
 }
 
+/** Longest path written in a log line (a caller chooses it; Node lets a URL reach 16 KiB). */
+const MAX_LOGGED_PATH = 512;
+
 /** Paths asked every few seconds by probes and scrapers: their lines are at debug level, not log. */
 const QUIET_PATHS = new Set(['/metrics', '/api/v1/health']);
 
@@ -30,7 +33,8 @@ export class RequestContextMiddleware {
     const reqId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, reqId);
     const started = performance.now();
-    const path = (req.originalUrl ?? req.url ?? '/').split('?')[0] ?? '/';
+    const whole = (req.originalUrl ?? req.url ?? '/').split('?')[0] ?? '/';
+    const path = whole.length > MAX_LOGGED_PATH ? `${whole.slice(0, MAX_LOGGED_PATH)}…` : whole; // the query is never logged
     // 'close' also comes when the caller went away before the answer was complete (then `aborted`).
     res.once('close', () => {
       const ms = Math.round(performance.now() - started);
