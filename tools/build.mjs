@@ -8,11 +8,13 @@
 // Layout: libs/x/src/a/b.ts becomes libs/x/dist/a/b.js (+ .js.map): the same depth below the repository root, so
 // paths the code computes from import.meta.dirname (migrations, protos, package.json) hold in both. Imports of
 // workspace aliases (@driftwatch/x, tsconfig.base.json "paths") are rewritten to relative paths of the target's
-// dist/index.js; relative imports (./x.js) need no change. apps/driftwatch/dist/build.json lists every input
+// dist/index.js; relative imports (./x.js) need no change. Files under src that are not TypeScript (the live
+// page's HTML, JS and CSS in libs/api/src/page/static) are copied to the same place under dist, so code that reads
+// them beside itself (import.meta.dirname) finds them in both. apps/driftwatch/dist/build.json lists every input
 // with its size and mtime: the executable runs the compiled code only when they all still match (see
 // apps/driftwatch/bin/compiled.js), and the TypeScript sources otherwise.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile, version as swcVersion } from '@swc/core';
@@ -36,10 +38,13 @@ const SWC_OPTIONS = {
 
 const posix = (path) => path.split(sep).join('/');
 
-/** The compiled file of a source: `<project>/src/...ts` → `<project>/dist/...js`. */
+/** The compiled file of a source: `<project>/src/...ts` → `<project>/dist/...js`; an asset keeps its name. */
 export function outputOf(source) {
-  return source.replace(/^((?:apps|libs)\/[^/]+)\/src\//, '$1/dist/').replace(/\.ts$/, '.js');
+  const output = source.replace(/^((?:apps|libs)\/[^/]+)\/src\//, '$1/dist/');
+  return isTypeScript(source) ? output.replace(/\.ts$/, '.js') : output;
 }
+
+const isTypeScript = (path) => path.endsWith('.ts');
 
 function* walk(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -49,7 +54,7 @@ function* walk(dir) {
   }
 }
 
-/** Every source to compile, as root-relative posix paths. */
+/** Every source to compile (TypeScript) or copy (any other file), as root-relative posix paths. */
 function sources(root) {
   const found = [];
   for (const top of ['apps', 'libs']) {
@@ -60,7 +65,8 @@ function sources(root) {
       if (SKIPPED_PROJECTS.has(project) || !existsSync(src)) continue;
       for (const file of walk(src)) {
         const path = posix(relative(root, file));
-        if (path.endsWith('.ts') && !/\.(spec|test)\.ts$/.test(path) && !path.endsWith('.d.ts')) found.push(path);
+        if (/\.(spec|test)\.ts$/.test(path) || path.endsWith('.d.ts')) continue;
+        found.push(path);
       }
     }
   }
@@ -155,6 +161,11 @@ export async function build({ root = ROOT, force = false } = {}) {
   await Promise.all(
     todo.map(async (file) => {
       const output = outputOf(file);
+      if (!isTypeScript(file)) {
+        mkdirSync(join(root, dirname(output)), { recursive: true });
+        copyFileSync(join(root, file), join(root, output));
+        return;
+      }
       let result;
       try {
         result = await transformFile(join(root, file), { ...SWC_OPTIONS, filename: join(root, file) });

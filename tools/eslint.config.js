@@ -19,6 +19,11 @@ export default tseslint.config(
     },
   },
   {
+    // The live page's script runs in the browser.
+    files: ['libs/api/src/page/static/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', sessionStorage: 'readonly', Node: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

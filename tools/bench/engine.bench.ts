@@ -17,7 +17,7 @@ import {
   type PolicySnapshot,
   type RevisionInput,
 } from '@driftwatch/policy-engine';
-import { Prng } from '../../libs/testing/src/prng.ts';
+import { Prng } from '../../libs/common/src/prng.ts';
 
 const NAMESPACES = 200;
 const PODS_PER_NAMESPACE = 50;

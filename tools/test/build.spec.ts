@@ -75,6 +75,25 @@ describe('tools/build.mjs', () => {
     expect(await runBuild({ root: dir })).toMatchObject({ compiled: 2 }); // the aliases may have changed: everything
   });
 
+  it('copies files under src that are not TypeScript (the live page\'s static files) beside the compiled code, and follows their changes', async () => {
+    const dir = workspace();
+    const page = join(dir, 'libs/greet/src/page/static');
+    mkdirSync(page, { recursive: true });
+    writeFileSync(join(page, 'index.html'), '<p>hi</p>\n');
+    writeFileSync(join(page, 'app.js'), "console.log('not compiled: as it is');\n");
+    expect(await runBuild({ root: dir })).toMatchObject({ compiled: 5, total: 5 });
+    expect(readFileSync(join(dir, 'libs/greet/dist/page/static/index.html'), 'utf8')).toBe('<p>hi</p>\n');
+    expect(readFileSync(join(dir, 'libs/greet/dist/page/static/app.js'), 'utf8')).toBe("console.log('not compiled: as it is');\n");
+    expect(existsSync(join(dir, 'libs/greet/dist/page/static/app.js.map'))).toBe(false);
+    writeFileSync(join(page, 'index.html'), '<p>hello</p>\n');
+    expect(freshness(dir)).toMatchObject({ fresh: false, reason: 'libs/greet/src/page/static/index.html changed since the last build' });
+    expect(await runBuild({ root: dir })).toMatchObject({ compiled: 1 });
+    expect(readFileSync(join(dir, 'libs/greet/dist/page/static/index.html'), 'utf8')).toBe('<p>hello</p>\n');
+    rmSync(join(page, 'app.js'));
+    expect(await runBuild({ root: dir })).toMatchObject({ compiled: 0, removed: 1 });
+    expect(existsSync(join(dir, 'libs/greet/dist/page/static/app.js'))).toBe(false);
+  });
+
   it('names the file SWC cannot compile, and leaves no manifest, so the executable keeps running the sources', async () => {
     const dir = workspace();
     await runBuild({ root: dir });

@@ -39,6 +39,8 @@ describe('check-boundaries', () => {
     ['libs/flow/src/a.ts', "import { x } from '@driftwatch/policy-engine/src/cache.js';", 'not a deep path'],
     ['libs/flow/src/a.ts', "import { x } from '../../policy-engine/src/index.js';", 'relative import out of its room'],
     ['libs/api/src/a.ts', "import { fakeRelay } from '@driftwatch/testing';", 'only tests and benchmarks import libs/testing'],
+    ['libs/demo/src/a.ts', "import { Prng } from '@driftwatch/testing';", 'only tests and benchmarks import libs/testing'],
+    ['libs/collector/src/a.ts', "import { DemoHubbleServer } from '@driftwatch/demo';", 'may not import libs/demo'],
   ])('flags %s importing: %s', (file, source, message) => {
     const problems = check(tree({ [file]: `${source}\nexport const a = 1;\n` }));
     expect(problems).toHaveLength(1);
@@ -55,6 +57,7 @@ describe('check-boundaries', () => {
         'libs/policy-engine/test/a.spec.ts': "import { readFileSync } from 'node:fs';",
         'libs/collector/test/a.spec.ts': "import { fakeRelay } from '@driftwatch/testing';",
         'apps/driftwatch/src/a.ts': "import { x } from '@driftwatch/api';\nimport { y } from './b.js';",
+        'libs/demo/src/a.ts': "import { loadHubbleApi } from '@driftwatch/collector';\nimport { Prng } from '@driftwatch/common';",
       }),
     );
     expect(problems).toEqual([]);

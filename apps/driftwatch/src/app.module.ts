@@ -14,6 +14,8 @@ export interface AppOptions {
   readonly metrics?: DriftwatchMetrics;
   /** `METRICS_TOKEN`: `/metrics` then needs it as a bearer token. */
   readonly metricsToken?: string;
+  /** `RATE_LIMIT_PER_MINUTE` (default 600; 0 = no limit). */
+  readonly rateLimitPerMinute?: number;
 }
 
 /** The whole application: feature modules composed over one database. */
@@ -30,6 +32,7 @@ export class AppModule {
           ...(options.adminToken ? { adminToken: options.adminToken } : {}),
           ...(options.metrics ? { metrics: options.metrics } : {}),
           ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+          ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
         }),
       ],
     };

@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Set when stdout is a terminal (a line can be redrawn in place); its width in columns. */
+  readonly terminal?: { readonly columns: () => number };
 }
 
 /** One subcommand of `driftwatch`. `run` resolves to the process exit code. */

@@ -7,6 +7,7 @@ import { version } from './version.js';
 const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  ...(process.stdout.isTTY ? { terminal: { columns: () => process.stdout.columns || 80 } } : {}),
 };
 
 /**

@@ -1,20 +1,20 @@
-import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { StructuredLogger } from '@driftwatch/common';
-import { NestLogger, ROUTES_OUTSIDE_PREFIX, useRequestContext } from '@driftwatch/api';
+import { configureHttp, NestLogger, type HttpOptions } from '@driftwatch/api';
 import { AppModule, type AppOptions } from './app.module.js';
 
 /**
- * Creates the Nest application with the REST prefix `/api/v1` (`/metrics` stays at the root), a request id on
- * every request, logging through `logger` (LOG_LEVEL and LOG_FORMAT are the logger's); the caller listens and
+ * Creates the Nest application with the app's HTTP setup (`configureHttp`: a request id on every request, the
+ * `/api/v1` prefix (the live page and `/metrics` stay at the root), security headers, CORS, body limits, the one
+ * error shape), logging through `logger` (LOG_LEVEL and LOG_FORMAT are the logger's); the caller listens and
  * closes it.
  */
-export async function createApp(options: AppOptions & { logger: StructuredLogger }): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(options), {
+export async function createApp(options: AppOptions & { logger: StructuredLogger; http?: HttpOptions }): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     logger: new NestLogger(options.logger),
     abortOnError: false,
   });
-  app.setGlobalPrefix('api/v1', { exclude: [...ROUTES_OUTSIDE_PREFIX] });
-  useRequestContext(app);
+  configureHttp(app, options.http);
   return app;
 }

@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unusedPort } from '@driftwatch/testing';
+import { FlowStore } from '@driftwatch/persistence';
+import { FakeHubbleRelay, parseHubbleJsonLines, unusedPort } from '@driftwatch/testing';
 import { describe, expect, inject, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
@@ -40,6 +43,41 @@ describe('driftwatch collect: its sources', () => {
     expect(run.code).toBe(2);
     expect(lines(run.stderr).at(-1)).toMatch(message);
     expect(lines(run.stderr).filter((l) => l.startsWith('driftwatch collect:'))).toHaveLength(1);
+  });
+
+  it('dials a node-local Hubble socket (unix:///path) under the source id it is given', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftwatch-sock-'));
+    const socketPath = join(dir, 'hubble.sock');
+    const history = parseHubbleJsonLines(readFileSync(join(policies, '..', 'flows.jsonl'), 'utf8'));
+    const relay = await FakeHubbleRelay.start({ history, socketPath });
+    const sourceId = `hubble:node-${process.pid}-${Date.now()}`;
+    const store = await FlowStore.open(databaseUrl);
+    try {
+      const run = await runCli(
+        ['collect', '--hubble', `unix://${socketPath}`, '--source-id', sourceId, '--policies', policies, '--until-idle', '1'],
+        { DATABASE_URL: databaseUrl },
+        30_000,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(lines(run.stdout).at(-1) ?? '{}').flows).toBeGreaterThan(0);
+      const saved = await store.collectors.load(sourceId);
+      expect(saved?.lastSeenTime).toBeInstanceOf(Date);
+    } finally {
+      await store.close();
+      await relay.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['--hubble', 'unix:relative.sock'], /^driftwatch collect: --hubble must be host:port or unix:\/\/\/path, got "unix:relative.sock"$/],
+    [['--felix-listen', 'unix:///tmp/x.sock'], /^driftwatch collect: --felix-listen must be host:port, got "unix:\/\/\/tmp\/x.sock"$/],
+    [['--hubble', '127.0.0.1:1', '--ingest-listen', '127.0.0.1:0', '--source-id', 'a'], /^driftwatch collect: --source-id names one source/],
+    [['--hubble', '127.0.0.1:1', '--source-id', 'bad id'], /^driftwatch collect: --source-id must be 1 to 200 characters/],
+  ])('refuses a bad address or source id with exit 2: %j', async (args, message) => {
+    const run = await runCli(['collect', ...args, '--policies', policies, '--until-idle', '1'], { DATABASE_URL: databaseUrl }, 30_000);
+    expect(run.code).toBe(2);
+    expect(lines(run.stderr).at(-1)).toMatch(message);
   });
 
   it('serves plaintext off loopback when told to, and says so', async () => {

@@ -13,35 +13,61 @@ async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void
   }
 }
 
-describe('driftwatch keys and the first admin key of serve (real binary, own database)', () => {
+describe('driftwatch keys and the admin token of serve (real binary, own database)', () => {
   const name = `driftwatch_keys_${randomBytes(4).toString('hex')}`;
   const url = withDatabase(serverUrl, name);
   const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
   beforeAll(() => ensureDatabase(serverUrl, name));
   afterAll(() => dropDatabase(serverUrl, name));
 
-  it('serve creates an admin key at its first start only, prints it once, and the key works', async () => {
+  it('serve makes an admin token for each run while no API key exists, none once one does, and never prints DRIFTWATCH_ADMIN_TOKEN', async () => {
+    const alerts = (base: string, key?: string) => fetch(`${base}/api/v1/alerts`, key ? { headers: { authorization: `Bearer ${key}` } } : {}).then((r) => r.status);
     const first = await startServe({ ...env, PORT: '0' });
     await until(() => first.output().includes('flow sources:'));
-    const key = /shown this once, keep it: (dw_\S+)/.exec(first.output())?.[1];
+    const token = /^admin token: (dwt_[A-Za-z0-9_-]{43}) \(this run only/m.exec(first.output())?.[1];
     try {
-      expect(key).toMatch(/^dw_[A-Za-z0-9_-]{43}$/);
-      expect((await fetch(`${first.url}/api/v1/health`)).status).toBe(200);
-      expect((await fetch(`${first.url}/api/v1/alerts`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
-      expect((await fetch(`${first.url}/api/v1/alerts`)).status).toBe(401);
+      expect(token).toBeDefined();
+      expect(await alerts(first.url, token)).toBe(200);
+      expect(await alerts(first.url)).toBe(401);
     } finally {
       expect(await first.stop()).toBe(0);
     }
     const second = await startServe({ ...env, PORT: '0' });
     await until(() => second.output().includes('flow sources:'));
     try {
-      expect(second.output()).not.toContain('shown this once');
+      const next = /^admin token: (dwt_\S+)/m.exec(second.output())?.[1];
+      expect(next).toBeDefined();
+      expect(next).not.toBe(token);
+      expect(await alerts(second.url, next)).toBe(200);
+      expect(await alerts(second.url, token)).toBe(401); // the first run's token died with it
     } finally {
       expect(await second.stop()).toBe(0);
     }
-    const list = await runCli(['keys', 'list'], env);
-    expect(list.stdout).toMatch(new RegExp(`^${key?.slice(0, 11)}\\s+initial admin key\\s+admin\\s+\\*\\s`, 'm'));
-  }, 90_000);
+    expect((await runCli(['keys', 'list'], env)).stdout.trim().split('\n')).toHaveLength(1); // the header: serve stored no key
+
+    const created = await runCli(['keys', 'create', '--role', 'admin', '--namespaces', '*', '--name', 'ops'], env);
+    expect(created.code).toBe(0);
+    const withKey = await startServe({ ...env, PORT: '0' });
+    await until(() => withKey.output().includes('flow sources:'));
+    try {
+      expect(withKey.output()).toMatch(/^admin token: none for this run: API keys exist/m);
+      expect(withKey.output()).not.toMatch(/dwt_/);
+      expect(await alerts(withKey.url, created.stdout.trim())).toBe(200);
+    } finally {
+      expect(await withKey.stop()).toBe(0);
+    }
+
+    const secret = `configured-${randomBytes(16).toString('hex')}`;
+    const configured = await startServe({ ...env, PORT: '0', DRIFTWATCH_ADMIN_TOKEN: secret });
+    await until(() => configured.output().includes('flow sources:'));
+    try {
+      expect(configured.output()).toMatch(/^admin token: DRIFTWATCH_ADMIN_TOKEN is in use$/m);
+      expect(configured.output()).not.toContain(secret);
+      expect(await alerts(configured.url, secret)).toBe(200);
+    } finally {
+      expect(await configured.stop()).toBe(0);
+    }
+  }, 150_000);
 
   it('creates a key and prints it once, lists it, and revokes it by prefix', async () => {
     const created = await runCli(['keys', 'create', '--role', 'viewer', '--namespaces', 'shop,payments', '--name', 'dashboard'], env);

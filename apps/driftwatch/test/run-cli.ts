@@ -11,15 +11,16 @@ export interface CliRun {
 }
 
 /**
- * The environment of a child: PATH only (the developer's own variables never leak in), and readable log lines
- * (LOG_FORMAT=text) so that assertions read messages as a person does; a piped stderr would otherwise get JSON
- * lines (see logs.e2e.spec.ts, which leaves LOG_FORMAT unset). `env` overrides both.
+ * The environment of a child: PATH only (the developer's own variables never leak in), DEMO=off (the built-in demo
+ * source would add its flows and alerts to every test's; a test of the demo passes `demo: true`), readable log
+ * lines (LOG_FORMAT=text) so that assertions read messages as a person does (a piped stderr would otherwise get
+ * JSON lines; see logs.e2e.spec.ts, which sets LOG_FORMAT itself), then `env`, which overrides all of them.
  */
-export function childEnv(env: Record<string, string>): Record<string, string> {
-  return { PATH: systemPath(), LOG_FORMAT: 'text', ...env };
+export function childEnv(env: Record<string, string>, demo = false): Record<string, string> {
+  return { PATH: systemPath(), LOG_FORMAT: 'text', ...(demo ? {} : { DEMO: 'off' }), ...env };
 }
 
-/** Runs the real `driftwatch` executable in a child process with `childEnv(env)`, and resolves when it exits. */
+/** Runs the real `driftwatch` executable in a child process with `env` (see childEnv), and resolves when it exits. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 20_000, stdin?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env) });
@@ -40,12 +41,19 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
 }
 
 /**
- * Starts `driftwatch serve` and resolves once it prints its URL, with a function that stops it (SIGTERM) and
- * resolves to its exit code.
+ * Retention for `serve` in tests, unless a test sets its own: keep 10 years. Tests share a database and write
+ * flows of fixed past dates (the example capture is from March 2026); a serve's retention pass at start must
+ * not delete another test's rows.
  */
-export function startServe(env: Record<string, string>, timeoutMs = 15_000) {
+const KEEP_EVERYTHING = { FLOW_RETENTION_DAYS: '3650', EVIDENCE_RETENTION_DAYS: '3650' };
+
+/**
+ * Starts `driftwatch serve` and resolves once it prints its URL, with a function that stops it (SIGTERM) and
+ * resolves to its exit code. `options.demo` leaves DEMO unset (its default, on), as a plain `npm start`.
+ */
+export function startServe(env: Record<string, string>, timeoutMs = 15_000, options: { demo?: boolean } = {}) {
   return new Promise<{ url: string; output: () => string; signal: (name: NodeJS.Signals) => void; stop: () => Promise<number | null> }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, 'serve'], { env: childEnv(env) });
+    const child = spawn(process.execPath, [bin, 'serve'], { env: childEnv({ ...KEEP_EVERYTHING, ...env }, options.demo) });
     let output = '';
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     const timer = setTimeout(() => {

@@ -3,14 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadIngestApi } from '@driftwatch/collector';
-import { FlowStore } from '@driftwatch/persistence';
+import { randomBytes } from 'node:crypto';
+import { dropDatabase, ensureDatabase, FlowStore, withDatabase } from '@driftwatch/persistence';
 import { encodeGetFlowsResponse, parseHubbleJsonLines, unusedPort } from '@driftwatch/testing';
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startServe } from './run-cli.js';
 
 const shop = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
-const databaseUrl = inject('databaseUrl');
+// A database of its own: its collection puts its revisions in force (start, SIGHUP), which every collection on
+// the same database follows, so it must not share one with tests that collect against other policies.
+const serverUrl = inject('serverUrl');
+const databaseName = `driftwatch_serve_collectors_${randomBytes(4).toString('hex')}`;
+const databaseUrl = withDatabase(serverUrl, databaseName);
+beforeAll(() => ensureDatabase(serverUrl, databaseName));
+afterAll(() => dropDatabase(serverUrl, databaseName));
 
 
 /** Publishes Hubble responses to a driftwatch.v1.Ingest server and resolves with its summary. */

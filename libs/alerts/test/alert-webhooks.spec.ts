@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Test } from '@nestjs/testing';
+import { webhookDeliveryBody } from '@driftwatch/contracts';
 import { AlertStore, PersistenceModule, WebhookRepository } from '@driftwatch/persistence';
 import type { PolicySnapshot } from '@driftwatch/policy-engine';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,6 +58,8 @@ describe('drift alerts reach webhooks', { timeout: 30_000 }, () => {
         type: 'alert.opened',
         alert: { cluster, severity: 'critical', driftKind: 'unenforced-deny', srcWorkload: 'frontend', dstWorkload: 'database', dstPort: 5432 },
       });
+      // the body is exactly what the contract (and so the OpenAPI document's `webhooks`) says: no field more or less
+      expect(webhookDeliveryBody.safeParse(delivery?.event).error?.issues).toBeUndefined();
       await stopDetector();
       const rows = await eventually(async () => {
         const list = (await repository.deliveries(shop.id, { limit: 10 })) ?? [];

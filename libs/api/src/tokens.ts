@@ -20,4 +20,6 @@ export interface ApiOptions {
   readonly metrics?: DriftwatchMetrics;
   /** `METRICS_TOKEN`: when set, `/metrics` needs `Authorization: Bearer <token>`. */
   readonly metricsToken?: string;
+  /** `RATE_LIMIT_PER_MINUTE`: requests a key (or a client address without one) may make a minute; 0 = no limit. Default 600. */
+  readonly rateLimitPerMinute?: number;
 }

@@ -1,18 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { PersistenceModule } from '@driftwatch/persistence';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ApiModule } from '../src/index.js';
-
-async function startApi(databaseUrl: string): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [PersistenceModule.forRoot({ databaseUrl }), ApiModule.forRoot({ version: '9.9.9-test' })],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  app.setGlobalPrefix('api/v1');
-  await app.listen(0, '127.0.0.1');
-  return { app, url: await app.getUrl() };
-}
+import { startApi } from './support/api-app.js';
 
 describe('GET /api/v1/health over real HTTP', () => {
   let app: INestApplication | undefined;

@@ -1,9 +1,9 @@
-import { formatFinding } from '@driftwatch/policy-engine';
 import type { Logger } from '@driftwatch/common';
 import type { FlowObserver } from '@driftwatch/flow';
 import type { FlowStore } from '@driftwatch/persistence';
-import { InvalidPoliciesError, loadDeclaredPolicies, type DeclaredPolicies } from '@driftwatch/policy-source';
+import { loadDeclaredPolicies } from '@driftwatch/policy-source';
 import { FlowPipeline } from './pipeline/flow-pipeline.js';
+import { recordDeclared, RevisionFollower } from './policy-activation.js';
 import { FelixCollectorServer } from './sources/felix-collector.server.js';
 import { quietGrpcLogs, type FlowSource, type ServerTlsOptions, type TlsOptions } from './sources/flow-source.js';
 import { GoldmaneStreamSource } from './sources/goldmane-stream.source.js';
@@ -29,6 +29,12 @@ export function serverTls(certFile?: string, keyFile?: string, clientCaFile?: st
 export interface SourceSpec {
   readonly kind: 'hubble' | 'goldmane' | 'felix' | 'ingest';
   readonly address: string;
+  /**
+   * The source's id in `collector_state` (its resume point and gaps); default `<kind>:<address>`. Set it when the
+   * address says nothing stable: the demo's random loopback port, or a node-local socket that every node of a
+   * DaemonSet dials under the same path.
+   */
+  readonly id?: string;
 }
 
 export interface CollectionOptions {
@@ -55,33 +61,24 @@ export interface Collection {
   readonly pipeline: FlowPipeline;
   readonly sources: readonly FlowSource[];
   /**
-   * Reloads the declared policies (SIGHUP): a new revision when they changed. A set that cannot be read or has
-   * problems is logged and the running revision stays; never rejects.
+   * Reloads the declared policies (SIGHUP): when they changed, their revision is put in force, here and (through
+   * the database) in every other collecting process. A set that cannot be read or has problems is logged and the
+   * running revision stays; never rejects.
    */
   reload(): Promise<void>;
+  /** The revision flows are classified against now. */
+  readonly revisionId: number;
   /** Stops the sources, then writes what is still in memory. */
   stop(): Promise<void>;
 }
 
-async function recordRevision(store: FlowStore, declared: DeclaredPolicies): Promise<number> {
-  const { id } = await store.revisions.record({
-    sourceKind: declared.kind,
-    sourcePath: declared.path,
-    gitCommit: declared.gitCommit,
-    contentHash: declared.contentHash,
-    documents: declared.sources,
-    policyCount: declared.loaded.policies.length,
-    problems: declared.loaded.problems,
-  });
-  return id;
-}
-
 function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: CollectionOptions): FlowSource {
   const logger = options.logger;
-  const client = { address: spec.address, logger, ...(options.tls ? { tls: options.tls } : {}) };
+  const client = { address: spec.address, logger, ...(spec.id ? { id: spec.id } : {}), ...(options.tls ? { tls: options.tls } : {}) };
   const server = {
     listen: spec.address,
     logger,
+    ...(spec.id ? { id: spec.id } : {}),
     ...(options.serverTls ? { tls: options.serverTls } : {}),
     ...(options.serverToken ? { token: options.serverToken } : {}),
     ...(options.serverAllowPlaintext ? { allowUnauthenticated: true } : {}),
@@ -99,16 +96,18 @@ function createSource(spec: SourceSpec, pipeline: FlowPipeline, options: Collect
 }
 
 /**
- * Loads the declared policies as a revision (recorded in the database, with its Git commit), then starts every
- * source into one pipeline, resuming each where the database says it stopped. A declared set with problems is
- * refused before anything starts (InvalidPoliciesError).
+ * Loads the declared policies as a revision (recorded in the database, with its Git commit) and puts it in force,
+ * then starts every source into one pipeline, resuming each where the database says it stopped. A declared set
+ * with problems is refused before anything starts (InvalidPoliciesError). While it runs, the collection follows
+ * activations in the database (POST /api/v1/policies/{rev}/activate, or another process's start or reload) and
+ * switches its pipeline to the revision activated last, as a reload does.
  */
 export async function startCollection(options: CollectionOptions): Promise<Collection> {
   const { logger, store } = options;
   const log = (line: string) => logger.log(line);
   quietGrpcLogs();
   const declared = await loadDeclaredPolicies(options.policies, { logger });
-  const revisionId = await recordRevision(store, declared);
+  const revisionId = await recordDeclared(store, declared, 'start');
   log(`policies: revision ${revisionId} from ${declared.path} (${declared.loaded.policies.length} policies${declared.gitCommit ? `, git ${declared.gitCommit}` : ''})`);
   await store.flowRecords.ensurePartitions();
   const pipeline = new FlowPipeline(
@@ -136,8 +135,15 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
     // Servers log their bound address and protection themselves when they start.
     if (spec.kind === 'hubble' || spec.kind === 'goldmane') log(`${source.id}: started`);
   }
-  let current = declared.contentHash;
-  let currentId = revisionId;
+  const follower = new RevisionFollower(pipeline, store, options.policies, logger, { id: revisionId, contentHash: declared.contentHash });
+  let activations: { stop(): Promise<void> };
+  try {
+    activations = await store.revisions.follow(() => void follower.syncWithDatabase(), logger);
+  } catch (error) {
+    await Promise.all(sources.map((source) => source.stop()));
+    await pipeline.close();
+    throw error;
+  }
   // Daily partitions are made a week ahead at start; a long-running collector keeps that lead every 6 hours.
   const partitions = setInterval(() => {
     store.flowRecords.ensurePartitions().catch((error: Error) => logger.warn(`cannot create flow partitions (rows go to the default partition meanwhile): ${error.message}`));
@@ -146,31 +152,14 @@ export async function startCollection(options: CollectionOptions): Promise<Colle
   return {
     pipeline,
     sources,
-    async reload() {
-      let next: DeclaredPolicies;
-      try {
-        next = await loadDeclaredPolicies(options.policies, { logger });
-      } catch (error) {
-        if (error instanceof InvalidPoliciesError) {
-          logger.error(`policies: reload refused, keeping revision ${currentId}: ${error.problems.length} problem(s) in ${error.path}`);
-          for (const problem of error.problems.slice(0, 20)) logger.error(`policy problem: ${formatFinding(problem)}`);
-        } else {
-          logger.error(`policies: reload failed, keeping revision ${currentId}: ${(error as Error).message}`);
-        }
-        return;
-      }
-      if (next.contentHash === current) {
-        log('policies: unchanged');
-        return;
-      }
-      const id = await recordRevision(store, next);
-      current = next.contentHash;
-      currentId = id;
-      pipeline.setRevision({ snapshot: next.snapshot, id });
-      log(`policies: now revision ${id} (${next.loaded.policies.length} policies)`);
+    get revisionId() {
+      return follower.revisionId;
     },
+    reload: () => follower.reloadFromDisk(),
     async stop() {
       clearInterval(partitions);
+      await activations.stop();
+      await follower.settled();
       await Promise.all(sources.map((source) => source.stop()));
       await pipeline.close();
     },

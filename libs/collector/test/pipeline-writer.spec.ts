@@ -115,12 +115,15 @@ describe('the pipeline with poison flows', () => {
     await pipeline.drainAll();
     await pipeline.close();
 
-    expect(pipeline.summary).toMatchObject({ flows: poison.length + n, malformed: poison.length, allowed: n + 4, unexpected: 1 });
+    // Rows Postgres refuses are counted: each poison flow's record, and the endpoint identity of the NUL namespace.
+    const refusedRows = poison.length + 1;
+    expect(pipeline.summary).toMatchObject({ flows: poison.length + n, malformed: refusedRows, allowed: n + 4, unexpected: 1 });
     const stored = (await store.flowRecords.list(1_000_000)).filter((r) => r.srcNamespace === ns && r.sampleFlowId?.startsWith('ok-'));
     expect(stored).toHaveLength(n);
     expect((await store.collectors.load(source))?.lastSeenTime?.getTime()).toBe(base + 10 + n - 1);
     const malformed = (await store.collectors.events(source)).filter((e) => e.kind === 'malformed');
-    expect(malformed.reduce((sum, e) => sum + e.count, 0)).toBe(poison.length);
+    expect(malformed.reduce((sum, e) => sum + e.count, 0)).toBe(refusedRows);
+    expect(malformed.reduce((sum, e) => sum + Number((e.details['tables'] as Record<string, number> | undefined)?.['endpoint_identities'] ?? 0), 0)).toBe(1);
     expect(malformed.every((e) => e.details['code'] === 'unstorable')).toBe(true);
     expect(logger.lines.filter((l) => l.startsWith('error:')).length).toBeGreaterThan(0);
     expect(logger.lines.some((l) => l.includes('\u0000') || l.includes('\u001b'))).toBe(false);

@@ -18,6 +18,14 @@ export function isHostPort(value: string): boolean {
   return match !== null && Number(match[2]) <= 65535;
 }
 
+/**
+ * An address Driftwatch dials (Hubble, Goldmane): `host:port`, or a Unix socket `unix:///absolute/path` (a node's
+ * Hubble server at unix:///var/run/cilium/hubble.sock).
+ */
+export function isDialAddress(value: string): boolean {
+  return isHostPort(value) || /^unix:(\/\/)?\/[^\s\0]{1,200}$/.test(value);
+}
+
 const hostPort = z.string().refine(isHostPort, 'must be host:port');
 
 const port = z.coerce
@@ -25,6 +33,13 @@ const port = z.coerce
   .int('must be a whole number')
   .min(1, 'must be from 1 to 65535')
   .max(65535, 'must be from 1 to 65535');
+
+/** Days of data kept: a whole number from 1 to 3650. */
+const retentionDays = z.coerce
+  .number({ error: 'must be a number' })
+  .int('must be a whole number of days')
+  .min(1, 'must be from 1 to 3650 (days)')
+  .max(3650, 'must be from 1 to 3650 (days)');
 
 /**
  * Every environment variable Driftwatch reads, with its default. Keep README.md's configuration table in step.
@@ -78,7 +93,59 @@ export const configSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent in an HTTP header)')
     .optional(),
   METRICS_LISTEN: hostPort.optional(),
+  // --- retention (issue 9) ---
+  FLOW_RETENTION_DAYS: retentionDays.default(30),
+  EVIDENCE_RETENTION_DAYS: retentionDays.default(7),
+  // --- the built-in demo source (issue 10): `serve` plays it when no flow source is configured ---
+  DEMO: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  DEMO_RATE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be from 1 to 5000 (flows per second)')
+    .max(5000, 'must be from 1 to 5000 (flows per second)')
+    .default(50),
+  // --- HTTP hygiene (issue 9) ---
+  HTTP_BODY_LIMIT: z
+    .string()
+    .refine((v) => parseByteSize(v) !== undefined, 'must be a size from 1KiB to 256MiB such as 512KiB, 1MiB or 1048576 (bytes)')
+    .default('1MiB')
+    .transform((v) => parseByteSize(v) as number),
+  CORS_ORIGINS: z
+    .string()
+    .superRefine((v, ctx) => {
+      const bad = v.split(',').map((o) => o.trim()).filter((o) => !isOrigin(o));
+      if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `must be origins such as https://dash.example.com, separated by commas (not an origin: ${bad.map((b) => JSON.stringify(b)).join(', ')})` });
+    })
+    .optional()
+    .transform((v) => (v === undefined ? [] : [...new Set(v.split(',').map((o) => o.trim()))])),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(0, 'must be from 0 (no limit) to 1000000')
+    .max(1_000_000, 'must be from 0 (no limit) to 1000000')
+    .default(600),
 });
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
+
+/**
+ * Bytes of a size written as a whole number with an optional unit (`1048576`, `512KiB`, `1MiB`; KB and MB are
+ * read as KiB and MiB, as body-parser does); undefined when it is not one or is outside 1 KiB to 256 MiB.
+ */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = match ? BYTE_UNITS[(match[2] ?? '').toLowerCase()] : undefined;
+  if (!match || unit === undefined) return undefined;
+  const bytes = Number(match[1]) * unit;
+  return bytes >= 1024 && bytes <= 256 * 1024 ** 2 ? bytes : undefined;
+}
+
+/** True for a browser origin: `http(s)://host[:port]`, nothing after it. */
+export function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+}
 
 /**
  * Milliseconds of a duration written as a number and a unit (`500ms`, `90s`, `15m`, `2h`, `1d`); undefined when

@@ -15,6 +15,14 @@ export const DRIFT_KINDS = ['unenforced-deny', 'unexpected-drop'] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 export const driftKindSchema = z.enum(DRIFT_KINDS);
 
+/**
+ * What the network did with a flow (`flow_records.observed`): forwarded, dropped, passed in audit mode, handed to
+ * the L7 proxy, seen before any verdict (traced, translated), a datapath error, or no verdict given.
+ */
+export const OBSERVED_VERDICTS = ['forwarded', 'dropped', 'audit', 'redirected', 'traced', 'translated', 'error', 'unknown'] as const;
+export type ObservedVerdict = (typeof OBSERVED_VERDICTS)[number];
+export const observedVerdictSchema = z.enum(OBSERVED_VERDICTS);
+
 /** Severity of an alert. */
 export const SEVERITIES = ['medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -34,3 +42,8 @@ export const alertEventTypeSchema = z.enum(ALERT_EVENT_TYPES);
 export const COLLECTOR_EVENT_KINDS = ['connected', 'disconnected', 'lost_events', 'node_status', 'malformed', 'duplicates'] as const;
 export type CollectorEventKind = (typeof COLLECTOR_EVENT_KINDS)[number];
 export const collectorEventKindSchema = z.enum(COLLECTOR_EVENT_KINDS);
+
+/** Where an alert stands: open, acknowledged (someone looks at it), resolved, or suppressed until a time. */
+export const ALERT_STATUSES = ['open', 'acknowledged', 'resolved', 'suppressed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+export const alertStatusSchema = z.enum(ALERT_STATUSES);

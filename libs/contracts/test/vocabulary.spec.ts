@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ALERT_EVENT_TYPES, COLLECTOR_EVENT_KINDS, DRIFT_KINDS, FLOW_ISSUE_CODES, FLOW_LABELS, MALFORMED_CODES, NORMALIZE_ERROR_CODES,
+  ALERT_EVENT_TYPES, COLLECTOR_EVENT_KINDS, DRIFT_KINDS, FLOW_ISSUE_CODES, FLOW_LABELS, MALFORMED_CODES, NORMALIZE_ERROR_CODES, OBSERVED_VERDICTS,
   SEVERITIES, collectorEventKindSchema, flowIssueCodeSchema, isFlowIssueCode, isMalformedCode, malformedCodeSchema,
 } from '../src/index.js';
 
@@ -10,6 +10,7 @@ describe('closed vocabularies', () => {
     ['drift kinds', DRIFT_KINDS, ['unenforced-deny', 'unexpected-drop']],
     ['severities', SEVERITIES, ['medium', 'high', 'critical']],
     ['collector event kinds', COLLECTOR_EVENT_KINDS, ['connected', 'disconnected', 'lost_events', 'node_status', 'malformed', 'duplicates']],
+    ['observed verdicts', OBSERVED_VERDICTS, ['forwarded', 'dropped', 'audit', 'redirected', 'traced', 'translated', 'error', 'unknown']],
     ['alert event types', ALERT_EVENT_TYPES, ['alert.opened', 'alert.updated', 'alert.acknowledged', 'alert.resolved', 'alert.reopened', 'alert.suppressed']],
   ])('%s are exactly the fixed ones', (_name, list, expected) => {
     expect([...list]).toEqual(expected);

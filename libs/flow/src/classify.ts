@@ -1,6 +1,6 @@
 import type { DriftKind, FlowIssueCode, FlowLabel } from '@driftwatch/contracts';
-import type { Decision, Endpoint, PodEndpoint, PolicySnapshot } from '@driftwatch/policy-engine';
-import type { EndpointKind, Flow, FlowEndpoint } from './flow.model.js';
+import type { Decision, Endpoint, PodEndpoint, PolicySnapshot, Verdict } from '@driftwatch/policy-engine';
+import type { EndpointKind, Flow, FlowEndpoint, ObservedVerdict } from './flow.model.js';
 
 export type { DriftKind, FlowLabel };
 
@@ -20,7 +20,47 @@ export interface Classification {
   readonly issues: readonly FlowIssueCode[];
 }
 
-const POLICY_PROTOCOLS = new Set(['TCP', 'UDP', 'SCTP']);
+/** The protocols NetworkPolicy covers; flows of any other are labeled by the observed verdict alone. */
+const POLICY_PROTOCOLS: ReadonlySet<string> = new Set(['TCP', 'UDP', 'SCTP']);
+
+/** Whether NetworkPolicy covers a protocol (TCP, UDP, SCTP), so that the declared policies are consulted for it. */
+export function isPolicyProtocol(protocol: string | undefined): boolean {
+  return protocol !== undefined && POLICY_PROTOCOLS.has(protocol);
+}
+
+/**
+ * Whether the engine judges a flow side as a pod (a pod with a namespace); every other side (no namespace, a
+ * host, another node, a reserved identity, an external peer) is judged as an external peer by its address.
+ */
+export function judgedAsPod(side: FlowEndpoint): boolean {
+  return side.kind === 'pod' && side.namespace !== undefined;
+}
+
+/** A label and, for `unexpected`, its drift kind. */
+export interface Judgement {
+  readonly label: FlowLabel;
+  readonly drift: DriftKind | undefined;
+}
+
+const ALLOWED: Judgement = Object.freeze({ label: 'allowed', drift: undefined });
+const DENIED: Judgement = Object.freeze({ label: 'denied', drift: undefined });
+const UNENFORCED_DENY: Judgement = Object.freeze({ label: 'unexpected', drift: 'unenforced-deny' });
+const UNEXPECTED_DROP: Judgement = Object.freeze({ label: 'unexpected', drift: 'unexpected-drop' });
+
+/**
+ * The table of README "How flows are judged", spelled once: what the network did (`observed`, and for a drop
+ * whether a policy dropped it) against what the declared policies say for the observed direction (`declared`;
+ * undefined for a protocol NetworkPolicy does not cover, which is labeled by the observed verdict alone).
+ * Forwarded, audit and redirected all count as "not dropped". Pure; returns shared frozen objects.
+ */
+export function judgeConnection(observed: ObservedVerdict, policyDrop: boolean, declared: Verdict | undefined): Judgement {
+  const dropped = observed === 'dropped';
+  if (declared === undefined) return dropped ? DENIED : ALLOWED;
+  // not dropped: forwarded, redirected to the L7 proxy (admitted at L3/L4), or audit (a would-be drop that passed)
+  if (!dropped) return declared === 'allow' ? ALLOWED : UNENFORCED_DENY;
+  if (declared === 'deny') return DENIED;
+  return policyDrop ? UNEXPECTED_DROP : ALLOWED; // a non-policy drop (reason kept) of an allowed connection is not drift
+}
 
 /** The issue of judging a side that is not an external peer as one, by side and endpoint kind. */
 const AS_EXTERNAL: Readonly<Record<'src' | 'dst', Readonly<Record<Exclude<EndpointKind, 'external'>, FlowIssueCode>>>> = {
@@ -83,33 +123,22 @@ export class FlowClassifier {
     if (flow.event !== 'connection') return SKIPPED;
     const issues = new Set<FlowIssueCode>(flow.issues.map((issue) => issue.code));
     const protocol = flow.protocol;
-    const dropped = flow.verdict === 'dropped';
-    if (protocol === undefined || !POLICY_PROTOCOLS.has(protocol)) {
+    if (protocol === undefined || !isPolicyProtocol(protocol)) {
       // NetworkPolicy covers TCP, UDP and SCTP only: label by the observed verdict alone, never drift.
       issues.add('protocol_not_covered');
-      return result(dropped ? 'denied' : 'allowed', undefined, undefined, undefined, issues);
+      return result(judgeConnection(flow.verdict, flow.policyDrop, undefined), undefined, undefined, issues);
     }
     if (flow.dstPort === undefined) issues.add('port_unknown');
     const src = this.toEndpoint(flow.src, issues, 'src');
     const dst = this.toEndpoint(flow.dst, issues, 'dst');
     const decision = this.snapshot.evaluate(src, dst, flow.dstPort ?? 0, protocol);
     for (const code of decision.issues) issues.add(code);
-    const declared =
-      flow.direction === 'egress' ? decision.egress.verdict : flow.direction === 'ingress' ? decision.ingress.verdict : decision.verdict;
-    if (!dropped) {
-      // forwarded, redirected to the L7 proxy (admitted at L3/L4), or audit (would-be drop that passed)
-      return declared === 'allow'
-        ? result('allowed', undefined, decision, declared, issues)
-        : result('unexpected', 'unenforced-deny', decision, declared, issues);
-    }
-    if (declared === 'deny') return result('denied', undefined, decision, declared, issues);
-    return flow.policyDrop
-      ? result('unexpected', 'unexpected-drop', decision, declared, issues)
-      : result('allowed', undefined, decision, declared, issues); // a non-policy drop (reason kept) is not drift
+    const declared = declaredFor(decision, flow.direction);
+    return result(judgeConnection(flow.verdict, flow.policyDrop, declared), decision, declared, issues);
   }
 
   private toEndpoint(side: FlowEndpoint, issues: Set<FlowIssueCode>, which: 'src' | 'dst'): Endpoint {
-    if (side.kind === 'pod' && side.namespace !== undefined) return this.podEndpoint(side);
+    if (judgedAsPod(side)) return this.podEndpoint(side);
     if (side.kind !== 'external') issues.add(AS_EXTERNAL[which][side.kind]);
     const ip = side.ip ?? '';
     if (!side.ip) issues.add(which === 'src' ? 'src_ip_unknown' : 'dst_ip_unknown');
@@ -182,14 +211,18 @@ function labelKey(labels: Readonly<Record<string, string>> | undefined): LabelKe
   return key;
 }
 
+/** The verdict a flow of `direction` is compared with: that half's, or the whole verdict when the direction is unknown. */
+export function declaredFor(decision: Decision, direction: string): Verdict {
+  return direction === 'egress' ? decision.egress.verdict : direction === 'ingress' ? decision.ingress.verdict : decision.verdict;
+}
+
 function result(
-  label: FlowLabel,
-  drift: DriftKind | undefined,
+  judgement: Judgement,
   declared: Decision | undefined,
   declaredVerdict: 'allow' | 'deny' | undefined,
   issues: Set<FlowIssueCode>,
 ): Classification {
-  return { label, drift, declared, declaredVerdict, issues: issues.size === 0 ? [] : [...issues].sort() };
+  return { label: judgement.label, drift: judgement.drift, declared, declaredVerdict, issues: issues.size === 0 ? [] : [...issues].sort() };
 }
 
 /** Classifies one flow against a snapshot (a convenience; use a FlowClassifier for streams of flows). */

@@ -1,4 +1,4 @@
-import type { FlowIssueCode } from '@driftwatch/contracts';
+import type { FlowIssueCode, ObservedVerdict as ContractObservedVerdict } from '@driftwatch/contracts';
 
 /**
  * The normalized flow: one observed event from a source (a Hubble `Flow`, a Calico Goldmane `Flow` bucket, a
@@ -28,16 +28,9 @@ export type FlowDirection = 'egress' | 'ingress' | 'unknown';
  *   connection events (see {@link FlowEventKind}).
  * - `error`: the datapath reported an error (Hubble ERROR).
  * - `unknown`: no verdict given (Hubble VERDICT_UNKNOWN or an unknown number; Calico action unspecified).
+ * The list is spelled once, as `OBSERVED_VERDICTS` in libs/contracts.
  */
-export type ObservedVerdict =
-  | 'forwarded'
-  | 'dropped'
-  | 'audit'
-  | 'redirected'
-  | 'traced'
-  | 'translated'
-  | 'error'
-  | 'unknown';
+export type ObservedVerdict = ContractObservedVerdict;
 
 /**
  * What the event is, which decides whether it is classified.

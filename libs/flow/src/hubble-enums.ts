@@ -83,6 +83,19 @@ export const DROP_REASON_CODES: ReadonlyMap<string, number> = new Map(
  */
 export const POLICY_DROP_CODES: ReadonlySet<number> = new Set([133, 181, 189]);
 
+const POLICY_DROP_REASONS: ReadonlySet<string> = new Set(
+  [...POLICY_DROP_CODES].flatMap((code) => [String(code), DROP_REASON_NAMES.get(code) as string]),
+);
+
+/**
+ * Whether a stored drop reason (a flow's `dropReason`: the Hubble name, or the number when it has none; Calico
+ * denials are written as POLICY_DENIED or POLICY_DENY) is a policy decision: for the dropped connection events
+ * every normalizer makes, exactly `Flow.policyDrop`. Lets a stored record be judged again without its raw flow.
+ */
+export function isPolicyDropReason(dropReason: string | null | undefined): boolean {
+  return dropReason !== null && dropReason !== undefined && POLICY_DROP_REASONS.has(dropReason);
+}
+
 /** Monitor message types (`event_type.type`). */
 export const EVENT_TYPE = {
   drop: 1,

@@ -22,11 +22,15 @@ export { CiliumLabelCache, parseCiliumLabels, type CiliumLabels } from './cilium
 export { parsePolicyString } from './calico-policies.js';
 export { inferWorkload } from './workload-name.js';
 export { parseRfc3339 } from './timestamp.js';
-export { DROP_REASON_NAMES, POLICY_DROP_CODES } from './hubble-enums.js';
-export { classify, FlowClassifier, type Classification, type DriftKind, type FlowLabel } from './classify.js';
+export { DROP_REASON_NAMES, isPolicyDropReason, POLICY_DROP_CODES } from './hubble-enums.js';
+export {
+  classify, declaredFor, FlowClassifier, isPolicyProtocol, judgeConnection, judgedAsPod, type Classification, type DriftKind, type FlowLabel,
+  type Judgement,
+} from './classify.js';
 export type { FlowObserver } from './flow-observer.js';
 export { connectionSide, type ConnectionSide } from './connection-side.js';
 export { FLOW_LIMITS } from './flow-limits.js';
 export { isIpAddress } from './ip-address.js';
 export { storableFlow } from './storable.js';
 export type { ClassifierLimits } from './classify.js';
+export { evaluateWhatIf, WhatIfEvaluator, type StoredConnection, type StoredSide, type WhatIfOutcome } from './whatif.js';

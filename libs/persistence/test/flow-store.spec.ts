@@ -63,7 +63,7 @@ describe('FlowStore', () => {
     const again = await store.revisions.record(revision);
     const changed = await store.revisions.record({ ...revision, contentHash: 'h2' });
     expect(first.created).toBe(true);
-    expect(again).toEqual({ id: first.id, created: false });
+    expect(again).toEqual({ id: first.id, created: false, activated: false, previousId: null });
     expect(changed.created).toBe(true);
     expect(changed.id).toBeGreaterThan(first.id);
     expect(await store.revisions.get(changed.id)).toMatchObject({ contentHash: 'h2', gitCommit: 'abc', policyCount: 1 });

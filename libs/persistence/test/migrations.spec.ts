@@ -57,6 +57,7 @@ describe('applyMigrations on an empty database', () => {
       'audit_log',
       'collector_events',
       'collector_state',
+      'endpoint_identities',
       'evidence_flows',
       'flow_records',
       'policy_revisions',

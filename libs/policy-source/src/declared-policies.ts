@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { dirname, relative } from 'node:path';
 import { printable, silentLogger, type Logger } from '@driftwatch/common';
@@ -6,6 +5,7 @@ import { compileRevision, formatFinding, loadManifests, type LoadResult, type Po
 import { readGitCommit } from './git-commit.js';
 import { readPolicyFiles, type PolicyFileLimits, type PolicySource } from './policy-files.js';
 import { PolicyInputError } from './policy-input-error.js';
+import { revisionContentHash } from './revision-documents.js';
 
 /** The declared policies at a path, compiled, with what identifies the revision. */
 export interface DeclaredPolicies {
@@ -14,7 +14,7 @@ export interface DeclaredPolicies {
   readonly sources: readonly PolicySource[];
   readonly loaded: LoadResult;
   readonly snapshot: PolicySnapshot;
-  /** sha256 over every file's relative name and text, in path order. */
+  /** sha256 over every file's relative name and text, in path order ({@link revisionContentHash}). */
   readonly contentHash: string;
   /** HEAD of the Git checkout holding the path, read without running git; null outside a checkout. */
   readonly gitCommit: string | null;
@@ -102,9 +102,8 @@ export async function loadDeclaredPolicies(path: string, options: LoadDeclaredOp
   const isDirectory = (await stat(path)).isDirectory();
   const loaded = loadManifests(sources);
   acceptDeclaredSet(path, loaded, options);
-  const hash = createHash('sha256');
   const base = isDirectory ? path : dirname(path);
-  for (const source of sources) hash.update(`${relative(base, source.name)}\u0000${source.text}\u0000`);
+  const contentHash = revisionContentHash(sources.map((source) => ({ name: relative(base, source.name), text: source.text })));
   const git = await readGitCommit(path);
   if (git.problem && !gitProblemsLogged.has(git.problem)) {
     gitProblemsLogged.add(git.problem);
@@ -116,7 +115,7 @@ export async function loadDeclaredPolicies(path: string, options: LoadDeclaredOp
     sources,
     loaded,
     snapshot: compileRevision(loaded, { revision: options.revision }),
-    contentHash: hash.digest('hex'),
+    contentHash,
     gitCommit: git.commit,
   };
 }

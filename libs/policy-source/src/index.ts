@@ -2,7 +2,7 @@
  * @driftwatch/policy-source: the declared policies as files on disk: reading a file or directory of manifests
  * (bounded, never following a link loop or reading a FIFO), validating and compiling them into a revision, the one
  * decision whether a declared set is acceptable, and what identifies a revision (content hash, Git commit read
- * without running git). No database, no network, no framework.
+ * without running git), and how two revisions differ (on the parsed objects). No database, no network, no framework.
  */
 export { PolicyInputError } from './policy-input-error.js';
 export {
@@ -24,3 +24,5 @@ export {
   type LoadDeclaredOptions,
 } from './declared-policies.js';
 export { readGitCommit, type GitCommitResult } from './git-commit.js';
+export { compileDocuments, revisionContentHash, unusableReason, type CompiledDocuments } from './revision-documents.js';
+export { diffRevisions, diffRules, type InventoryChanges, type PolicyChange, type RevisionDiff, type RuleChange, type RuleDirection } from './revision-diff.js';

@@ -30,6 +30,8 @@ export interface FakeHubbleRelayOptions {
   readonly history?: Iterable<RelayMessage>;
   /** Port to bind on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
+  /** Listen on this Unix socket instead of a port (as a node's Hubble server does at /var/run/cilium/hubble.sock). */
+  readonly socketPath?: string;
   /**
    * Messages for each GetFlows call instead of the history (benchmark mode): a fresh iterable per call,
    * streamed with backpressure and not kept in memory. `since` is not applied.
@@ -113,7 +115,7 @@ export class FakeHubbleRelay {
 
   /** `127.0.0.1:<port>`, the target for a grpc-js client. */
   get address(): string {
-    return `127.0.0.1:${this.boundPort}`;
+    return this.options.socketPath ? `unix://${this.options.socketPath}` : `127.0.0.1:${this.boundPort}`;
   }
 
   /** GetFlows streams currently open. */
@@ -196,9 +198,11 @@ export class FakeHubbleRelay {
         callback(null, { nodes: [{ name: 'fake-node', version: 'driftwatch-fake-relay', address: this.address, state: 'NODE_CONNECTED' }] }),
     };
     server.addService(service, implementation);
-    this.boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.boundPort}`, this.credentials(), (error, port) => (error ? reject(error) : resolve(port))),
+    const target = this.options.socketPath ? `unix://${this.options.socketPath}` : `127.0.0.1:${this.boundPort}`;
+    const bound = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(target, this.credentials(), (error, port) => (error ? reject(error) : resolve(port))),
     );
+    if (!this.options.socketPath) this.boundPort = bound;
     this.server = server;
     this.stopping = false;
   }

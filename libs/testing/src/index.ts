@@ -22,7 +22,6 @@ export {
   generateHubbleResponses, generateHubbleTraffic, type SyntheticExpectation, type SyntheticHubbleEvent, type SyntheticTrafficOptions,
 } from './synthetic-flows.js';
 export { encodedHubbleStream, type EncodedStreamOptions } from './synthetic-encoded.js';
-export { Prng } from './prng.js';
 export {
   buildFlow, enterpriseRecordMessage, externalEndpoint, goldmaneFlowMessage, hubbleEndpointMessage, hubbleResponseMessage,
   MESSAGE_TIME_SECONDS, podEndpoint,

@@ -4,7 +4,7 @@
  * the NetworkPolicies that declare exactly those edges (default deny, DNS, per-edge allow rules).
  * Deterministic for a given seed.
  */
-import { Prng } from './prng.js';
+import { Prng } from '@driftwatch/common';
 
 export interface SyntheticPort {
   readonly name: string;

@@ -9,7 +9,7 @@
  */
 import type { DriftKind, FlowLabel } from '@driftwatch/contracts';
 import type { GrpcGetFlowsResponse } from './hubble-messages.js';
-import { Prng } from './prng.js';
+import { Prng } from '@driftwatch/common';
 import type { SyntheticCluster, SyntheticEdge, SyntheticExternal, SyntheticPod, SyntheticPort, SyntheticWorkload } from './synthetic-cluster.js';
 
 export interface SyntheticTrafficOptions {

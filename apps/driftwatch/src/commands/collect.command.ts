@@ -1,4 +1,4 @@
-import { isHostPort } from '@driftwatch/config';
+import { isDialAddress, isHostPort } from '@driftwatch/config';
 import { DriftwatchMetrics, startMetricsServer, type MetricsServer } from '@driftwatch/metrics';
 import { FlowStore } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
@@ -9,8 +9,8 @@ import { startDriftDetection } from '../drift-detection.js';
 import { summaryLine } from '../summary-line.js';
 import { version } from '../version.js';
 
-export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldmane <host:port> | --felix-listen <host:port> |
-                          --ingest-listen <host:port>)... --policies <path>
+export const usage = `usage: driftwatch collect (--hubble <address> | --goldmane <address> | --felix-listen <host:port> |
+                          --ingest-listen <host:port>)... --policies <path> [--source-id <id>]
                           [--until-idle <seconds>] [--max-flows <n>] [--window <seconds>]
                           [--tls-ca <file>] [--tls-cert <file> --tls-key <file>] [--tls-server-name <name>]
                           [--server-tls-cert <file> --server-tls-key <file> [--server-tls-client-ca <file>]]
@@ -19,8 +19,12 @@ export const usage = `usage: driftwatch collect (--hubble <host:port> | --goldma
 Runs the flow pipeline into Postgres: flows from the sources are labeled allowed, denied or unexpected against
 the declared policies (--policies, a file or directory; recorded as a policy revision) and stored per window.
 Declared policies with any problem (see driftwatch validate) stop the command with exit 2 before it collects.
-  --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow
+  --hubble          client of Hubble Relay (or a node's Hubble server): observer.Observer/GetFlows, follow;
+                    host:port, or unix:///path for a node's own socket (unix:///var/run/cilium/hubble.sock)
   --goldmane        client of Calico Goldmane: goldmane.Flows/Stream, resuming with start_time_gte
+  --source-id       the source's id in collector_state (its resume point and gaps) when one source is named;
+                    default <kind>:<address>. Give each node its own (e.g. hubble:$(NODE_NAME)) when every node's
+                    collector dials the same socket path
   --felix-listen    serve goldmane.FlowCollector/Connect for Felix to push to (plaintext, e.g. the local reporter)
   --ingest-listen   serve driftwatch.v1.Ingest/Publish for agents to push Hubble-format flows
   --until-idle      stop after this many seconds without a message
@@ -33,7 +37,10 @@ Declared policies with any problem (see driftwatch validate) stop the command wi
   --server-allow-plaintext
                     let those servers accept anyone on an address other than loopback, without a client CA or
                     token (or SOURCE_SERVER_ALLOW_PLAINTEXT=true); without it such a server refuses to start
-SIGHUP reloads the policies (a set with problems is refused; the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
+The --policies revision is put in force at start. A revision activated in the database (POST
+/api/v1/policies/{rev}/activate, or another collecting process starting or reloading) is followed at once.
+SIGHUP reloads the policies and puts them in force for every collecting process (a set with problems is refused;
+the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}. Exits 1 when a source was
 never reached (a Hubble or Goldmane that never answered), saying so in the last line.
 METRICS_LISTEN=<host:port> serves GET /metrics (Prometheus) meanwhile (METRICS_TOKEN protects it).`;
@@ -59,15 +66,27 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     'server-tls-client-ca': { type: 'string' },
     'server-token': { type: 'string' },
     'server-allow-plaintext': { type: 'boolean' },
+    'source-id': { type: 'string' },
   });
   const sources: SourceSpec[] = [];
   for (const [flag, kind] of Object.entries(sourceFlags)) {
     for (const address of (values[flag as keyof typeof sourceFlags] as string[] | undefined) ?? []) {
-      if (!isHostPort(address)) throw new CliError(`--${flag} must be host:port, got ${JSON.stringify(address)}`, 2);
+      const dialled = kind === 'hubble' || kind === 'goldmane';
+      if (dialled ? !isDialAddress(address) : !isHostPort(address)) {
+        throw new CliError(`--${flag} must be ${dialled ? 'host:port or unix:///path' : 'host:port'}, got ${JSON.stringify(address)}`, 2);
+      }
       sources.push({ kind, address });
     }
   }
   if (sources.length === 0) throw new CliError(`name at least one flow source\n${usage}`, 2);
+  const sourceId = values['source-id'];
+  if (sourceId !== undefined) {
+    if (sources.length !== 1) throw new CliError('--source-id names one source: give exactly one of --hubble, --goldmane, --felix-listen, --ingest-listen with it', 2);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,199}$/.test(sourceId)) {
+      throw new CliError(`--source-id must be 1 to 200 characters of letters, digits and . _ : / @ -, got ${JSON.stringify(sourceId)}`, 2);
+    }
+    sources[0] = { ...sources[0]!, id: sourceId };
+  }
   const config = configOrExit();
   const policies = values.policies ?? config.POLICY_DIR;
   if (!policies) throw new CliError('--policies is required (or set POLICY_DIR)', 2);

@@ -10,4 +10,5 @@ export const commands: readonly CommandEntry[] = [
   { name: 'conformance', summary: 'run NetworkPolicy conformance scenarios through the policy engine', load: () => import('./conformance.command.js') },
   { name: 'collect', summary: 'run the flow pipeline from Hubble or Calico sources into Postgres', load: () => import('./collect.command.js') },
   { name: 'evaluate', summary: 'classify recorded flows against declared policies, offline (exit 3 on drift)', load: () => import('./evaluate.command.js') },
+  { name: 'whatif', summary: 'judge stored flows again against candidate policies (exit 3 when traffic would become unexpected)', load: () => import('./whatif.command.js') },
 ];

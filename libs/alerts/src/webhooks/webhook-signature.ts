@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
+import type { WebhookDeliveryBody } from '@driftwatch/contracts';
 
-/** The fields a delivery POSTs, in this order: the event id, its type, when it happened, and the alert. */
-export interface WebhookEventBody {
-  readonly id: string;
-  readonly type: string;
-  readonly createdAt: string;
-  readonly alert: unknown;
-}
+/**
+ * The fields a delivery POSTs, in this order: the event id, its type, when it happened, and the alert (or a test
+ * delivery's payload), named as the contract `webhookDeliveryBody` names them. The alert is passed on as stored,
+ * so it is not checked here.
+ */
+export type WebhookEventBody = { readonly [K in keyof WebhookDeliveryBody]: K extends 'alert' ? unknown : string };
 
 /**
  * The `X-Driftwatch-Signature` header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, one `v1=` per

@@ -1,9 +1,9 @@
 import { Body, ConflictException, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { AlertStoreProvider, type AlertAction, type AlertActionResult } from '@driftwatch/persistence';
+import { alertId, alertListQuery, emptyBody, suppressBody } from '@driftwatch/contracts';
 import type { z } from 'zod';
 import { CurrentActor, RequireRole, type Actor } from '../auth/access.js';
 import { ZodPipe } from '../validation/zod.pipe.js';
-import { alertId, alertListQuery, emptyBody, suppressBody } from './alert.schemas.js';
 
 /** Drift alerts: list, read, acknowledge, resolve and silence, within the key's namespace scope. */
 @Controller('alerts')

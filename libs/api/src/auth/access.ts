@@ -1,4 +1,5 @@
 import { createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import type { Reflector } from '@nestjs/core';
 
 /** Roles of an API key, each including the one before: a viewer reads; an operator also acts on alerts and webhooks; an admin also manages keys. */
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -16,12 +17,34 @@ export interface Actor {
 
 export const REQUIRED_ROLE = 'driftwatch:required-role';
 export const PUBLIC_ROUTE = 'driftwatch:public';
+export const NO_RATE_LIMIT = 'driftwatch:no-rate-limit';
 
 /** The least role a route needs (default for an authenticated route: `viewer`). */
 export const RequireRole = (role: Role) => SetMetadata(REQUIRED_ROLE, role);
 
 /** A route that needs no key (health, metrics). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
+
+/** A route the per-key rate limit leaves alone (health, metrics: probes and scrapers call them on a schedule). */
+export const NoRateLimit = () => SetMetadata(NO_RATE_LIMIT, true);
+
+/** What a route's decorators say about who may call it: `public` or the least role, and whether it is rate-limited. */
+export interface RoutePolicy {
+  readonly access: 'public' | Role;
+  readonly rateLimited: boolean;
+}
+
+/**
+ * The policy of a handler (method decorators override class ones), as the guards apply it. Tests read it too, to
+ * hold the route contracts against what the guards really do.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function routePolicy(reflector: Reflector, handler: Function, controller: Function): RoutePolicy {
+  const targets = [handler, controller];
+  const isPublic = reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true;
+  const role = reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets) ?? 'viewer';
+  return { access: isPublic ? 'public' : role, rateLimited: reflector.getAllAndOverride<boolean | undefined>(NO_RATE_LIMIT, targets) !== true };
+}
 
 /** The request's Actor, as the guard set it (`request.actor`). */
 export const CurrentActor = createParamDecorator((_data: unknown, context: ExecutionContext): Actor => {

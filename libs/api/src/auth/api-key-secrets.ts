@@ -74,14 +74,9 @@ export async function issueApiKey(keys: ApiKeyRepository, request: ApiKeyRequest
 }
 
 /**
- * At the first start of `serve`: creates an admin key with scope `*` when no key was ever made, and returns it
- * (to print once); undefined when keys exist.
+ * A token for `ApiOptions.adminToken` when none is configured: 256 random bits, shaped `dwt_…` so that it is never
+ * taken for (or looked up as) an API key. `serve` makes one per run when no API key can be used and prints it.
  */
-export async function issueInitialAdminKey(keys: ApiKeyRepository, actor = 'serve'): Promise<string | undefined> {
-  const generated = generateApiKey();
-  const created = await keys.createIfNone(
-    { prefix: generated.prefix, hash: generated.hash, name: 'initial admin key', role: 'admin', namespaces: ['*'] },
-    actor,
-  );
-  return created ? generated.key : undefined;
+export function generateAdminToken(): string {
+  return `dwt_${randomBytes(32).toString('base64url')}`;
 }

@@ -9,10 +9,17 @@ export const ADMIN_TOKEN_ACTOR: Actor = Object.freeze({ prefix: 'admin-token', r
 
 const TOUCH_EVERY_MS = 60_000;
 
+/** The part of an HTTP request authentication reads. */
+export interface HttpRequest {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
 /** Turns a bearer token into an Actor: an API key (not revoked) or the configured admin token. */
 @Injectable()
 export class ApiKeyAuthenticator {
   private readonly touched = new Map<number, number>();
+  /** One lookup per request, whichever guard asks first (the rate limit needs the key before the auth guard runs). */
+  private readonly byRequest = new WeakMap<object, Promise<Actor | undefined>>();
 
   constructor(
     private readonly stores: AlertStoreProvider,
@@ -30,6 +37,16 @@ export class ApiKeyAuthenticator {
     if (!key || key.revokedAt !== null || !keyMatches(token, key.hash)) return undefined;
     this.touch(key.id);
     return { prefix: key.prefix, role: key.role, namespaces: key.namespaces.includes('*') ? '*' : key.namespaces };
+  }
+
+  /** The actor of a request's bearer token (see {@link authenticate}), looked up once per request. */
+  authenticateRequest(request: HttpRequest): Promise<Actor | undefined> {
+    let found = this.byRequest.get(request);
+    if (!found) {
+      found = this.authenticate(bearerToken(request.headers['authorization']));
+      this.byRequest.set(request, found);
+    }
+    return found;
   }
 
   private touch(id: number): void {

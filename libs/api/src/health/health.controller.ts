@@ -1,16 +1,12 @@
 import { Controller, Get, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import type { HealthReport } from '@driftwatch/contracts';
 import { DatabaseHealthRepository } from '@driftwatch/persistence';
-import { Public } from '../auth/access.js';
+import { NoRateLimit, Public } from '../auth/access.js';
 import { APP_VERSION } from '../tokens.js';
 
-/** Health of one Driftwatch process, unauthenticated. */
-export interface HealthReport {
-  status: 'ok' | 'degraded';
-  database: 'up' | 'down';
-  version: string;
-}
-
+/** Health of one Driftwatch process: unauthenticated, and never rate-limited (probes call it on a schedule). */
 @Public()
+@NoRateLimit()
 @Controller('health')
 export class HealthController {
   constructor(

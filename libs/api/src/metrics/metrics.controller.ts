@@ -1,18 +1,17 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Get, Headers, Inject, Logger, Res, UnauthorizedException, type OnModuleInit } from '@nestjs/common';
-import { SkipThrottle } from '@nestjs/throttler';
 import { hasBearerToken, type DriftwatchMetrics } from '@driftwatch/metrics';
 import { AlertStoreProvider } from '@driftwatch/persistence';
-import { Public } from '../auth/access.js';
+import { NoRateLimit, Public } from '../auth/access.js';
 import { API_OPTIONS, METRICS, type ApiOptions } from '../tokens.js';
 
 /**
  * `GET /metrics` (outside `/api/v1`): the process's Prometheus metrics. Needs no API key; when METRICS_TOKEN is
- * set, `Authorization: Bearer <METRICS_TOKEN>`. Never rate-limited (`@SkipThrottle`): a scraper that is refused
+ * set, `Authorization: Bearer <METRICS_TOKEN>`. Never rate-limited (`@NoRateLimit`): a scraper that is refused
  * sees a gap, not the problem. Unresolved alerts are read from the database on each scrape.
  */
 @Public()
-@SkipThrottle()
+@NoRateLimit()
 @Controller('metrics')
 export class MetricsController implements OnModuleInit {
   private readonly log = new Logger('Metrics');

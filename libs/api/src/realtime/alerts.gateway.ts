@@ -1,12 +1,13 @@
 import { Logger as NestLogger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { WebSocketGateway, WebSocketServer, type OnGatewayConnection, type OnGatewayInit } from '@nestjs/websockets';
 import { AlertStoreProvider, type AlertEventFeed, type AlertEventRecord } from '@driftwatch/persistence';
+import { subscribePayload, type AlertEventMessage, type SubscribeAck } from '@driftwatch/contracts';
 import type { Server, Socket } from 'socket.io';
 import type { Actor } from '../auth/access.js';
 import { ApiKeyAuthenticator, bearerToken } from '../auth/api-key.authenticator.js';
 import { fieldIssues } from '../validation/zod.pipe.js';
 import { FlowStatsTally, statsFor } from './flow-stats.js';
-import { effectiveFilter, matches, subscribePayload, type EffectiveFilter } from './subscription.js';
+import { effectiveFilter, matches, type EffectiveFilter } from './subscription.js';
 
 /** Subscriptions one connection may hold. */
 export const MAX_SUBSCRIPTIONS = 10;
@@ -29,7 +30,7 @@ interface ClientState {
   held: AlertEventRecord[] | undefined;
 }
 
-type Ack = (answer: unknown) => void;
+type Ack = (answer: SubscribeAck) => void;
 
 /**
  * socket.io on the API port (path `/socket.io`): handshake auth (`auth: {token}` or `Authorization: Bearer`),
@@ -211,7 +212,8 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     const id = BigInt(event.id);
     if (id <= state.lastSent) return 0;
     state.lastSent = id;
-    socket.emit(event.type, { eventId: event.id, type: event.type, createdAt: event.createdAt, alert: event.alert });
+    const message: AlertEventMessage = { eventId: event.id, type: event.type, createdAt: event.createdAt, alert: event.alert };
+    socket.emit(event.type, message);
     return 1;
   }
 

@@ -1,16 +1,7 @@
+import type { FlowStatsEvent } from '@driftwatch/contracts';
 import type { NamespaceFlowCounts } from '@driftwatch/persistence';
 import type { Actor } from '../auth/access.js';
 import type { EffectiveFilter } from './subscription.js';
-
-/** The `flows.stats` event: flows classified in the client's namespaces since the previous one, by label. */
-export interface FlowStatsEvent {
-  /** When this tick was taken (ISO time). */
-  readonly at: string;
-  /** Milliseconds since the previous tick. */
-  readonly intervalMs: number;
-  /** One entry per namespace of the subscriptions that had flows in the interval, sorted by name; absent = none. */
-  readonly namespaces: readonly ({ readonly namespace: string } & NamespaceFlowCounts)[];
-}
 
 /** Namespaces gathered in one interval at most (beyond it, new namespaces are not counted until the next tick). */
 const MAX_NAMESPACES = 50_000;

@@ -1,11 +1,6 @@
 import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import type { FieldIssue } from '@driftwatch/contracts';
 import type { z } from 'zod';
-
-/** One problem of a request: the field path (`until`, `status.1`) and what is wrong with it. */
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
 
 /** The field problems of a failed parse, one per issue (`(root)` for the body or value as a whole). */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {
@@ -22,8 +17,15 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
 export function parseOr400<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
   const parsed = schema.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
-  const issues = fieldIssues(parsed.error);
-  throw new BadRequestException({
+  throw badRequest(fieldIssues(parsed.error));
+}
+
+/**
+ * The one 400 every route answers, for problems found after parsing (a candidate's manifests, a range too large
+ * to evaluate): `{statusCode, error, message: "invalid request: <path>: <reason>; ...", issues: [{path, message}]}`.
+ */
+export function badRequest(issues: readonly FieldIssue[]): BadRequestException {
+  return new BadRequestException({
     statusCode: 400,
     error: 'Bad Request',
     message: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,

@@ -13,10 +13,12 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
+import {
+  createWebhookSchema, deliveriesQuerySchema, emptyBody, rotateSecretSchema, updateWebhookSchema, webhookId, type WebhookTestPayload,
+} from '@driftwatch/contracts';
 import { WebhookNameTakenError, WebhookRepository, type DeliveryView, type WebhookView } from '@driftwatch/persistence';
 import { CurrentActor, RequireRole, type Actor } from '../auth/access.js';
 import { webhookUrlProblem } from './webhook-url.js';
-import { createWebhookSchema, deliveriesQuerySchema, rotateSecretSchema, updateWebhookSchema } from './webhook.schemas.js';
 import { parseOr400 } from '../validation/zod.pipe.js';
 
 /** DI token for the webhook settings of the API (from the configuration). */
@@ -35,7 +37,7 @@ function newSecret(): string {
 }
 
 function idOf(text: string): number {
-  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no webhook ${JSON.stringify(text)}` });
+  if (!webhookId.safeParse(text).success) throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `no webhook ${JSON.stringify(text)}` });
   return Number(text);
 }
 
@@ -129,11 +131,12 @@ export class WebhooksController {
   @Post(':id/test')
   @RequireRole('operator')
   @HttpCode(202)
-  async test(@Param('id') id: string, @CurrentActor() actor: Actor): Promise<{ deliveryId: string }> {
+  async test(@Param('id') id: string, @Body() body: unknown, @CurrentActor() actor: Actor): Promise<{ deliveryId: string }> {
     const n = idOf(id);
+    parseOr400(emptyBody, body);
     const webhook = found(await this.webhooks.get(n), n);
     if (!webhook.enabled) throw new ConflictException({ statusCode: 409, error: 'Conflict', message: `webhook ${n} is disabled; enable it first (PATCH {"enabled": true})` });
-    const payload = { test: true, message: 'a test event from Driftwatch', webhookId: n, requestedBy: actor.prefix };
+    const payload: WebhookTestPayload = { test: true, message: 'a test event from Driftwatch', webhookId: n, requestedBy: actor.prefix };
     const deliveryId = found(await this.webhooks.enqueueTest(n, 'webhook.test', payload, actor.prefix), n);
     return { deliveryId };
   }

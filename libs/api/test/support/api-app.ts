@@ -1,16 +1,31 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
-import { ApiModule, issueApiKey, ROUTES_OUTSIDE_PREFIX, useRequestContext, type Role } from '../../src/index.js';
+import { ApiModule, configureHttp, issueApiKey, type HttpOptions, type Role } from '../../src/index.js';
+
+/** What a test may set of the API it starts; everything else is as `driftwatch serve` has it. */
+export interface TestApiOptions {
+  readonly adminToken?: string;
+  /** Extra controllers (probes of the guards). */
+  readonly controllers?: Type[];
+  readonly webhooks?: { readonly allowPrivateNetworks: boolean };
+  /** RATE_LIMIT_PER_MINUTE (default 600; 0 = off). */
+  readonly rateLimitPerMinute?: number;
+  /** HTTP_BODY_LIMIT, CORS_ORIGINS. */
+  readonly http?: HttpOptions;
+  /** METRICS_TOKEN. */
+  readonly metricsToken?: string;
+  /** Where Nest's log lines go (default: nowhere). */
+  readonly logger?: LoggerService;
+}
 
 /**
- * A Nest application with the API module over `databaseUrl`, listening on a free loopback port, set up as the
- * app does it: the prefix (`/api/v1`, `/metrics` outside it) and request ids. Silent unless given a `logger`.
+ * A Nest application with the API module over `databaseUrl`, with the app's HTTP setup (`configureHttp`: request
+ * ids, the prefix (`/api/v1`; the page and `/metrics` outside it), headers, CORS, body limits, the one error
+ * shape), listening on a free loopback port. Silent unless given a `logger`.
  */
-export async function startApi(
-  databaseUrl: string,
-  options: { adminToken?: string; controllers?: Type[]; logger?: LoggerService; metricsToken?: string } = {},
-): Promise<{ app: INestApplication; url: string }> {
+export async function startApi(databaseUrl: string, options: TestApiOptions = {}): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
     imports: [
       PersistenceModule.forRoot({ databaseUrl }),
@@ -18,13 +33,14 @@ export async function startApi(
         version: '9.9.9-test',
         ...(options.adminToken ? { adminToken: options.adminToken } : {}),
         ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+        ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+        ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
       }),
     ],
     controllers: options.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
-  app.setGlobalPrefix('api/v1', { exclude: [...ROUTES_OUTSIDE_PREFIX] });
-  useRequestContext(app);
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: options.logger ?? false });
+  configureHttp(app, options.http);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
 }

@@ -1,18 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { PersistenceModule } from '@driftwatch/persistence';
+import { deliveryView, webhookWithSecret } from '@driftwatch/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ApiModule } from '../../src/index.js';
-import { createKey } from '../support/api-app.js';
+import { z } from 'zod';
+import { createKey, startApi as startTestApi } from '../support/api-app.js';
 
 async function startApi(allowPrivateNetworks: boolean): Promise<{ app: INestApplication; url: string }> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [PersistenceModule.forRoot({ databaseUrl: inject('databaseUrl') }), ApiModule.forRoot({ version: '9.9.9-test', webhooks: { allowPrivateNetworks } })],
-  }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  app.setGlobalPrefix('api/v1');
-  await app.listen(0, '127.0.0.1');
-  return { app, url: `${await app.getUrl()}/api/v1` };
+  const started = await startTestApi(inject('databaseUrl'), { webhooks: { allowPrivateNetworks } });
+  return { app: started.app, url: `${started.url}/api/v1` };
 }
 
 let api: { app: INestApplication; url: string };
@@ -148,6 +142,8 @@ describe('/api/v1/webhooks', { timeout: 30_000 }, () => {
     expect(deliveries.body).toEqual([
       expect.objectContaining({ id: deliveryId, eventId: `test-${deliveryId}`, eventType: 'webhook.test', status: 'pending', attempts: 0, attemptLog: [] }),
     ]);
+    expect(z.array(deliveryView).safeParse(deliveries.body).error?.issues).toBeUndefined(); // as documented
+    expect(webhookWithSecret.safeParse((await call('POST', `/webhooks/${id}/rotate-secret`, {})).body).error?.issues).toBeUndefined();
     expect((await call('GET', `/webhooks/${id}/deliveries?before=${deliveryId}`)).body).toEqual([]);
     await call('PATCH', `/webhooks/${id}`, { enabled: false });
     const disabled = await call('POST', `/webhooks/${id}/test`);

@@ -285,9 +285,12 @@ export class FlowPipeline {
     for (const event of this.cursors.takeDuplicates(at)) events.push(event);
     this.unstorableLog.flush();
     const states = this.cursors.takeStates(() => this.aggregator.oldestOpenWindow());
-    if (taken.records.length + taken.evidence.length + events.length + states.length === 0) return;
+    if (taken.identities.length + taken.records.length + taken.evidence.length + events.length + states.length === 0) return;
     this.writes.push(
-      { records: taken.records, evidence: taken.evidence, events, states, recordSources: taken.recordSources, evidenceSources: taken.evidenceSources },
+      {
+        identities: taken.identities, records: taken.records, evidence: taken.evidence, events, states, recordSources: taken.recordSources,
+        evidenceSources: taken.evidenceSources,
+      },
       taken.bytes,
     );
   }

@@ -1,15 +1,21 @@
 import type { FlowIssueCode } from '@driftwatch/contracts';
 import { connectionSide, type Classification, type Flow, type FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
-import { renderExplanation } from '@driftwatch/policy-engine';
+import type { EndpointIdentityRow } from '@driftwatch/persistence';
+import { renderExplanation, type HalfDecision, type RuleMatch } from '@driftwatch/policy-engine';
 import { approxBytes } from './approx-bytes.js';
+import { EndpointIdentities, type EndpointIdentity } from './endpoint-identities.js';
 
 interface OpenRecord {
-  row: Omit<FlowRecordRow, 'flowCount' | 'firstSeen' | 'lastSeen' | 'issues'>;
+  row: Omit<FlowRecordRow, 'flowCount' | 'firstSeen' | 'lastSeen' | 'issues' | 'allowedBy'>;
   flowCount: number;
   firstSeen: number;
   lastSeen: number;
   issues: Set<FlowIssueCode>;
+  /** Rules that admitted the flows of an allowed record; the halves last seen, to skip decisions already counted. */
+  allowedBy: Set<string> | undefined;
+  lastEgress: HalfDecision | undefined;
+  lastIngress: HalfDecision | undefined;
   evidence: number;
   /** The source (collector id) whose flows these are. */
   sourceId: string;
@@ -19,6 +25,8 @@ interface OpenRecord {
 
 /** What one flush takes out of the open windows. */
 export interface TakenWindows {
+  /** Endpoint identities first seen since the last take (records of this take or a later one point at them). */
+  readonly identities: EndpointIdentityRow[];
   readonly records: FlowRecordRow[];
   readonly evidence: EvidenceRow[];
   /** The collector id of each record and evidence row (same index). */
@@ -62,10 +70,23 @@ interface OpenWindow {
   readonly records: OpenRecord[];
 }
 
+/** `namespace/policy#ingress[0]`: how records name a rule (0-based position in the manifest), once per RuleMatch. */
+const ruleRefs = new WeakMap<RuleMatch, string>();
+function ruleRef(half: HalfDecision): string | undefined {
+  const match = half.allowedBy;
+  if (match === undefined) return undefined;
+  let ref = ruleRefs.get(match);
+  if (ref === undefined) ruleRefs.set(match, (ref = `${match.policy.namespace}/${match.policy.name}#${half.direction}[${match.rule}]`));
+  return ref;
+}
+
 /**
  * Aggregates classified flows per window (ARCHITECTURE.md §2) by (connection key, direction, observed verdict,
- * drop reason, label, drift kind, policy revision), with counts, first/last seen and a sample flow id; keeps up to
- * `evidencePerKey` raw bodies of denied and unexpected flows per key and window. Window 0 = one record per flow.
+ * drop reason, label, drift kind, policy revision, and, for labeled flows, the endpoint identity of each side),
+ * with counts, first/last seen and a sample flow id; keeps up to `evidencePerKey` raw bodies of denied and
+ * unexpected flows per key and window. Window 0 = one record per flow. An allowed record keeps the rules that
+ * admitted its flows (both halves), merged over the window: flows of one key and revision share them, unless
+ * their addresses fall in different ipBlocks.
  */
 export class WindowAggregator {
   private windows = new Map<number, OpenWindow>();
@@ -74,6 +95,7 @@ export class WindowAggregator {
   private evidenceSources: string[] = [];
   private evidenceBytes = 0;
   private heldBytes = 0;
+  private readonly identities = new EndpointIdentities();
 
   constructor(
     private readonly windowMs: number,
@@ -98,16 +120,26 @@ export class WindowAggregator {
       window = { start: windowStart, end: windowStart + Math.max(this.windowMs, 1), index: this.windowMs > 0 ? new Map() : undefined, records: [] };
       this.windows.set(windowStart, window);
     }
+    // Only labeled flows (connection attempts) are ever judged again, so only they need their identities kept.
+    let srcIdentity: EndpointIdentity | undefined;
+    let dstIdentity: EndpointIdentity | undefined;
+    let added = 0;
+    if (label !== null) {
+      const before = this.identities.pendingBytes;
+      srcIdentity = this.identities.of(flow.src);
+      dstIdentity = this.identities.of(flow.dst);
+      added += this.identities.pendingBytes - before;
+    }
     let leaf: Map<string, OpenRecord> | undefined;
     let rest = '';
     let record: OpenRecord | undefined;
     if (window.index !== undefined) {
-      const node = child(sideNode(sideNode(child(window.index, sourceId), flow.src), flow.dst), flow.dstPort);
+      const sides = sideNode(sideNode(child(window.index, sourceId), flow.src), flow.dst);
+      const node = child(child(child(sides, flow.dstPort), srcIdentity), dstIdentity);
       rest = `${flow.source}|${flow.cluster ?? ''}|${flow.protocol}|${flow.direction}|${flow.verdict}|${flow.dropReason}|${flow.event}|${label}|${classification.drift}|${revisionId}`;
       leaf = node as unknown as Map<string, OpenRecord>;
       record = leaf.get(rest);
     }
-    let added = 0;
     if (!record) {
       const src = connectionSide(flow.src);
       const dst = connectionSide(flow.dst);
@@ -133,11 +165,16 @@ export class WindowAggregator {
           driftKind: classification.drift ?? null,
           policyRevisionId: revisionId,
           sampleFlowId: flow.id,
+          srcIdentity: srcIdentity?.id ?? null,
+          dstIdentity: dstIdentity?.id ?? null,
         },
         flowCount: 0,
         firstSeen: flow.time,
         lastSeen: flow.time,
         issues: new Set(),
+        allowedBy: label === 'allowed' ? new Set() : undefined,
+        lastEgress: undefined,
+        lastIngress: undefined,
         evidence: 0,
         sourceId,
         bytes: RECORD_BYTES + rest.length,
@@ -151,6 +188,19 @@ export class WindowAggregator {
     if (flow.time < record.firstSeen) record.firstSeen = flow.time;
     if (flow.time > record.lastSeen) record.lastSeen = flow.time;
     for (const issue of classification.issues) record.issues.add(issue);
+    const declared = classification.declared;
+    if (record.allowedBy !== undefined && declared !== undefined && (declared.egress !== record.lastEgress || declared.ingress !== record.lastIngress)) {
+      // Halves are shared objects per distinct decision: a pointer comparison skips the decisions already counted.
+      record.lastEgress = declared.egress;
+      record.lastIngress = declared.ingress;
+      for (const ref of [ruleRef(declared.egress), ruleRef(declared.ingress)]) {
+        if (ref !== undefined && !record.allowedBy.has(ref)) {
+          record.allowedBy.add(ref);
+          record.bytes += 2 * ref.length + 48;
+          added += 2 * ref.length + 48;
+        }
+      }
+    }
     if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
       record.evidence += 1;
       const { row } = record;
@@ -203,8 +253,10 @@ export class WindowAggregator {
     this.evidence = [];
     this.evidenceSources = [];
     this.evidenceBytes = 0;
+    const identities = this.identities.takeNew();
+    bytes += identities.bytes;
     this.heldBytes -= bytes;
-    return { records, evidence, recordSources, evidenceSources, bytes };
+    return { identities: identities.rows, records, evidence, recordSources, evidenceSources, bytes };
   }
 
   /** The start of the oldest window still open, or undefined. */
@@ -222,5 +274,6 @@ function toRow(record: OpenRecord): FlowRecordRow {
     firstSeen: new Date(record.firstSeen),
     lastSeen: new Date(record.lastSeen),
     issues: [...record.issues].sort(),
+    allowedBy: record.allowedBy === undefined ? null : [...record.allowedBy].sort(),
   };
 }

@@ -9,6 +9,8 @@ import { serverCredentials, SourceSetupError, type FlowSource, type ServerTlsOpt
 export interface GrpcServerOptions {
   /** `host:port` to listen on; port 0 picks a free port (see `address` once started). */
   readonly listen: string;
+  /** The source's id (default `<kind>:<listen>`). */
+  readonly id?: string;
   /** Serve TLS (and require client certificates signed by `clientCaFile` when given); plaintext without. */
   readonly tls?: ServerTlsOptions;
   /** Require `authorization: Bearer <token>` on every call. */
@@ -46,7 +48,7 @@ export abstract class GrpcServerSource implements FlowSource {
     private readonly kind: string,
     private readonly serverOptions: GrpcServerOptions,
   ) {
-    this.id = `${kind}:${serverOptions.listen}`;
+    this.id = serverOptions.id ?? `${kind}:${serverOptions.listen}`;
     this.logger = serverOptions.logger ?? silentLogger;
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...serverOptions.limits };
   }

@@ -25,8 +25,10 @@ export const DEFAULT_KEEPALIVE: KeepaliveOptions = Object.freeze({ timeMs: 30_00
 
 /** The settings every streaming client takes. */
 export interface StreamClientOptions {
-  /** `host:port` to dial. */
+  /** `host:port` (or `unix:///path`) to dial. */
   readonly address: string;
+  /** The source's id (default `<kind>:<address>`). */
+  readonly id?: string;
   /** Server TLS or mutual TLS; plaintext without. */
   readonly tls?: TlsOptions;
   /** Retry schedule (default: 0.5 s doubling to 30 s, equal jitter). */
@@ -81,7 +83,7 @@ export abstract class StreamClientSource implements FlowSource {
     private readonly options: StreamClientOptions,
     extraChannelOptions: grpc.ChannelOptions = {},
   ) {
-    this.id = `${kind}:${options.address}`;
+    this.id = options.id ?? `${kind}:${options.address}`;
     this.logger = options.logger ?? silentLogger;
     this.backoff = options.backoff ?? new Backoff();
     const { credentials, options: tlsOptions } = clientCredentials(options.tls);

@@ -20,6 +20,8 @@ export interface RouteContract {
   /** The group in the docs page: `alerts`, `flows`, `policies`, ... */
   readonly tag: string;
   readonly access: RouteAccess;
+  /** False for the routes the per-key rate limit leaves alone (health, metrics); default true. */
+  readonly rateLimited?: boolean;
   readonly params?: z.ZodObject;
   readonly query?: z.ZodType;
   /** The JSON body; for other content types use `bodyContentTypes`. */

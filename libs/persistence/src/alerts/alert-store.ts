@@ -1,6 +1,7 @@
 import { AuditLogRepository } from '../audit/audit-log.repository.js';
 import { connectSql, type Sql } from '../flows/sql-client.js';
 import { FlowStatsChannel } from '../flows/flow-stats.channel.js';
+import { PolicyRevisionRepository } from '../flows/policy-revision.repository.js';
 import { ApiKeyRepository } from '../keys/api-key.repository.js';
 import { AlertEventFeed, AlertEventRepository } from './alert-event.repository.js';
 import { AlertLifecycleRepository } from './alert-lifecycle.repository.js';
@@ -9,8 +10,8 @@ import type { AlertEventRecord } from './alert.types.js';
 import type { Logger } from '@driftwatch/common';
 
 /**
- * The repositories of alerts, API keys and the audit log over one postgres.js pool (for the detector in
- * `collect`, the `keys` command and the API). Close it when done.
+ * The repositories of alerts, API keys, the audit log and policy revisions over one postgres.js pool (for the
+ * detector in `collect`, the `keys` command and the API). Close it when done.
  */
 export class AlertStore {
   readonly alerts: AlertRepository;
@@ -18,6 +19,7 @@ export class AlertStore {
   readonly events: AlertEventRepository;
   readonly keys: ApiKeyRepository;
   readonly audit: AuditLogRepository;
+  readonly revisions: PolicyRevisionRepository;
   /** Live per-namespace flow counts (NOTIFY only), published by collectors and followed by the API. */
   readonly flowStats: FlowStatsChannel;
 
@@ -27,6 +29,7 @@ export class AlertStore {
     this.events = new AlertEventRepository(sql);
     this.keys = new ApiKeyRepository(sql);
     this.audit = new AuditLogRepository(sql);
+    this.revisions = new PolicyRevisionRepository(sql);
     this.flowStats = new FlowStatsChannel(sql);
   }
 

@@ -75,6 +75,14 @@ export class AlertRepository {
     return rows.map((r) => ({ severity: r.severity, status: r.status, count: r.count }));
   }
 
+  /** Unresolved alerts by status, in every namespace (the console's status line of `serve`). */
+  async countUnresolved(): Promise<{ open: number; acknowledged: number; suppressed: number }> {
+    const rows = await this.sql<{ status: string; n: number }[]>`
+      select a.status::text as status, count(*)::int as n from alerts a where a.status <> 'resolved' group by a.status`;
+    const count = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+    return { open: count('open'), acknowledged: count('acknowledged'), suppressed: count('suppressed') };
+  }
+
   /** One alert with its explanation, sample flow, evidence and events; undefined outside the scope. */
   async get(id: string, scope: NamespaceScope): Promise<{ alert: AlertDetail; evidence: AlertEvidence[]; events: AlertEventRecord[] } | undefined> {
     const sql = this.sql;

@@ -1,19 +1,14 @@
-import type { AlertEventType, DriftKind, Severity } from '@driftwatch/contracts';
-import type { Sql } from '../flows/sql-client.js';
+import type { AlertEventType, AlertResolution, AlertStatus, DriftKind, Severity } from '@driftwatch/contracts';
+import { textArray, type Sql } from '../flows/sql-client.js';
 
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved' | 'suppressed';
+export type { AlertStatus } from '@driftwatch/contracts';
 
 export { ALERT_EVENT_TYPES, type AlertEventType } from '@driftwatch/contracts';
 export type AlertSeverity = Severity;
 export type AlertDriftKind = DriftKind;
 
 /** How an alert was resolved: quiet for `quietMs`, made consistent by a policy revision, or by hand. */
-export interface AlertResolution {
-  readonly reason: 'quiet' | 'revision' | 'manual';
-  readonly revisionId?: number;
-  readonly quietMs?: number;
-  readonly by?: string;
-}
+export type { AlertResolution } from '@driftwatch/contracts';
 
 /**
  * An alert as events, lists and webhooks carry it (no explanation or sample flow). Ids are decimal strings
@@ -127,9 +122,15 @@ export function toSummary(r: SummaryRow): AlertSummary {
   };
 }
 
-/** `true`, or the namespace condition of a scope over `alerts a`. */
-export function scopeCondition(sql: Sql, scope: NamespaceScope) {
+/**
+ * `true`, or the namespace condition of a scope: either side's namespace in the list (a null side never counts;
+ * an empty list is `false`, which the planner folds into reading nothing),
+ * over the table aliased `alias` (`alerts a` by default; `flow_records r` for flows).
+ */
+export function scopeCondition(sql: Sql, scope: NamespaceScope, alias = 'a') {
   if (scope === '*') return sql`true`;
-  const namespaces = sql.array([...scope]);
-  return sql`(a.src_namespace = any(${namespaces}::text[]) or a.dst_namespace = any(${namespaces}::text[]))`;
+  if (scope.length === 0) return sql`false`;
+  const namespaces = textArray(sql, scope);
+  const table = sql(alias);
+  return sql`(${table}.src_namespace = any(${namespaces}::text[]) or ${table}.dst_namespace = any(${namespaces}::text[]))`;
 }

@@ -61,59 +61,153 @@ function installedBinaries(): string {
   return target;
 }
 
-interface RunAs {
+/**
+ * The account the embedded PostgreSQL runs as, with every group it is in (permission checks use all of them:
+ * a Kubernetes `fsGroup` is a supplementary group).
+ */
+export interface PostgresRunner {
+  /** `postgres-user`: this process is root and runs the server as the `postgres` system user; `self`: as itself. */
+  readonly kind: 'postgres-user' | 'self';
+  readonly name: string;
   readonly uid: number;
   readonly gid: number;
+  readonly groups: readonly number[];
 }
 
-/** Postgres will not run as root: find (or create) the `postgres` system user to run it as. */
-function postgresUser(log: (line: string) => void): RunAs | undefined {
-  if (userInfo().uid !== 0) return undefined;
-  const lookup = () => {
-    const uid = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    return uid.status === 0 && gid.status === 0 ? { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) } : undefined;
-  };
-  const found = lookup();
-  if (found) return found;
+/** What `dataDirProblem` needs to know of a path: its owner, group, mode, and whether it is a directory. */
+export interface PathFacts {
+  readonly uid: number;
+  readonly gid: number;
+  readonly mode: number;
+  isDirectory(): boolean;
+}
+
+export type StatPath = (path: string) => PathFacts | undefined;
+
+const statPath: StatPath = (path) => statSync(path, { throwIfNoEntry: false });
+
+function idsOf(user: string): { uid: number; gid: number; groups: number[] } | undefined {
+  const id = (flag: string) => spawnSync('id', [flag, user], { encoding: 'utf8' });
+  const [uid, gid, groups] = [id('-u'), id('-g'), id('-G')];
+  if (uid.status !== 0 || gid.status !== 0) return undefined;
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()), groups: groups.status === 0 ? groups.stdout.trim().split(/\s+/).map(Number) : [] };
+}
+
+/**
+ * Who runs the server. Postgres refuses to run as root, so a root process runs it as the `postgres` system user
+ * (created if missing); any other user runs it as itself, which needs an entry in /etc/passwd (initdb looks the
+ * user up and stops without one: a container started with an arbitrary `--user` id has none).
+ */
+export function postgresRunner(log: (line: string) => void): PostgresRunner {
+  const uid = process.getuid?.() ?? -1;
+  if (uid !== 0) {
+    let name: string;
+    try {
+      name = userInfo().username;
+    } catch {
+      throw new Error(
+        `cannot run the embedded PostgreSQL as uid ${uid}: it has no entry in /etc/passwd, and initdb needs one (run as a user that has one, or set DATABASE_URL)`,
+      );
+    }
+    return { kind: 'self', name, uid, gid: process.getgid?.() ?? uid, groups: process.getgroups?.() ?? [] };
+  }
+  const found = idsOf('postgres');
+  if (found) return { kind: 'postgres-user', name: 'postgres', ...found };
   log('running as root: creating the system user "postgres" to run the embedded PostgreSQL');
   const made = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
     encoding: 'utf8',
   });
-  const created = lookup();
+  const created = idsOf('postgres');
   if (!created) throw new Error(`cannot run the embedded PostgreSQL as root and could not create a "postgres" user: ${made.stderr.trim()}`);
-  return created;
+  return { kind: 'postgres-user', name: 'postgres', ...created };
 }
 
-/** True when `user` may walk down to `path` (execute permission on every ancestor). */
-function canTraverse(path: string, user: RunAs): boolean {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    const st = statSync(dir, { throwIfNoEntry: false });
+const SEARCH = 0o1;
+const WRITE = 0o2;
+
+/** Whether the mode bits of `st` grant `bits` (search, write) to `who`, as the kernel decides without ACLs. */
+function permits(st: PathFacts, who: PostgresRunner, bits: number): boolean {
+  const shift = st.uid === who.uid ? 6 : st.gid === who.gid || who.groups.includes(st.gid) ? 3 : 0;
+  return ((st.mode >> shift) & bits) === bits;
+}
+
+/**
+ * Why `runner` cannot keep the embedded database in `dir`, or undefined when it can. Never touches the file
+ * system except through `stat`. The rules:
+ * 1. `runner` must be able to enter every existing folder above `dir`.
+ * 2. An existing `dir` must be a directory; unless this process is root (it hands the directory over with chown),
+ *    it must belong to `runner`, because PostgreSQL only starts on a data directory its own user owns.
+ * 3. A missing `dir` is created by this process: as root anywhere; otherwise the nearest existing folder above it
+ *    must be writable by `runner`.
+ */
+export function dataDirProblem(dir: string, runner: PostgresRunner, stat: StatPath = statPath): string | undefined {
+  const target = resolve(dir);
+  const asRoot = runner.kind === 'postgres-user';
+  let nearest: { path: string; st: PathFacts } | undefined;
+  for (let folder = dirname(target); ; folder = dirname(folder)) {
+    const st = stat(folder);
     if (st) {
-      const bit = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
-      if ((st.mode & bit) === 0) return false;
+      nearest ??= { path: folder, st };
+      if (!permits(st, runner, SEARCH)) return `the user "${runner.name}" cannot enter ${folder}`;
     }
-    if (dir === dirname(dir)) return true;
+    if (folder === dirname(folder)) break;
+  }
+  const own = stat(target);
+  if (own) {
+    if (!own.isDirectory()) return `${target} is not a directory`;
+    if (!asRoot && own.uid !== runner.uid) {
+      return `${target} belongs to uid ${own.uid}, not to "${runner.name}" (uid ${runner.uid}), and PostgreSQL only starts on a data directory its user owns`;
+    }
+    return undefined;
+  }
+  if (!asRoot && nearest && !permits(nearest.st, runner, WRITE | SEARCH)) return `the user "${runner.name}" cannot create folders in ${nearest.path}`;
+  return undefined;
+}
+
+/** Where the data goes when the configured directory cannot be used: a folder of the runner's own in the temp directory. */
+export function fallbackDataDir(requested: string, runner: PostgresRunner): string {
+  const hash = createHash('sha256').update(resolve(requested)).digest('hex').slice(0, 12);
+  // The postgres user's folder keeps the name it always had; other users get one each (the temp directory is shared).
+  return join(tmpdir(), runner.kind === 'postgres-user' ? `driftwatch-pgdata-${hash}` : `driftwatch-pgdata-${runner.uid}-${hash}`);
+}
+
+/** Creates `dataDir` (private; folders above it keep the default mode) for `runner`, or says why it could not. */
+function createDataDir(dataDir: string, runner: PostgresRunner): string | undefined {
+  try {
+    // Only the data directory itself is private: folders created above it (`.data/`) keep the default mode, or the
+    // "postgres" user could not walk down to its own directory (a fresh checkout has no `.data/` yet).
+    mkdirSync(dirname(dataDir), { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    if (runner.kind === 'postgres-user') chownSync(dataDir, runner.uid, runner.gid);
+    return undefined;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return `cannot create ${dataDir}: ${e.code ?? e.message}`;
   }
 }
 
-function prepareDataDir(requested: string, user: RunAs | undefined, log: (line: string) => void): string {
-  let dataDir = resolve(requested);
-  if (user && !canTraverse(dataDir, user)) {
-    const fallback = join(tmpdir(), `driftwatch-pgdata-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
-    log(`the "postgres" user cannot reach ${dataDir}; keeping the embedded database in ${fallback} instead`);
-    dataDir = fallback;
-  }
-  // Only the data directory itself is private: folders created above it (`.data/`) keep the default mode, or the
-  // "postgres" user could not walk down to its own directory (a fresh checkout has no `.data/` yet).
-  mkdirSync(dirname(dataDir), { recursive: true });
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (user) chownSync(dataDir, user.uid, user.gid);
-  return dataDir;
+/**
+ * The data directory to use: the configured one when `runner` can use it, else its fallback in the temp
+ * directory (logged, with the reason). Throws, naming both reasons, when neither can be used.
+ */
+function prepareDataDir(requested: string, runner: PostgresRunner, log: (line: string) => void): string {
+  const wanted = resolve(requested);
+  const firstProblem = dataDirProblem(wanted, runner) ?? createDataDir(wanted, runner);
+  if (firstProblem === undefined) return wanted;
+  const fallback = fallbackDataDir(wanted, runner);
+  log(`${firstProblem}; keeping the embedded database in ${fallback} instead`);
+  const secondProblem = dataDirProblem(fallback, runner) ?? createDataDir(fallback, runner);
+  if (secondProblem === undefined) return fallback;
+  throw new Error(`no usable data directory for the embedded PostgreSQL: ${firstProblem}; ${secondProblem} (set EMBEDDED_POSTGRES_DIR to a folder "${runner.name}" can write, or DATABASE_URL)`);
 }
 
-function run(binary: string, args: string[], user: RunAs | undefined): { ok: boolean; output: string } {
-  const result = spawnSync(binary, args, { encoding: 'utf8', ...(user ?? {}) });
+/** The uid and gid to spawn as: only when they differ from this process's (a root process runs the server as postgres). */
+function spawnIds(runner: PostgresRunner): { uid?: number; gid?: number } {
+  return runner.kind === 'postgres-user' ? { uid: runner.uid, gid: runner.gid } : {};
+}
+
+function run(binary: string, args: string[], runner: PostgresRunner): { ok: boolean; output: string } {
+  const result = spawnSync(binary, args, { encoding: 'utf8', ...spawnIds(runner) });
   return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error?.message ?? ''}` };
 }
 
@@ -129,17 +223,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     return { url, dataDir: resolve(options.dataDir), stop: async () => undefined };
   }
   const bin = join(installedBinaries(), 'bin');
-  const user = postgresUser(log);
-  const dataDir = prepareDataDir(options.dataDir, user, log);
+  const runner = postgresRunner(log);
+  const dataDir = prepareDataDir(options.dataDir, runner, log);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     log(`initialising an embedded PostgreSQL in ${dataDir}`);
-    const init = run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user);
+    const init = run(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], runner);
     if (!init.ok) throw new Error(`initdb failed in ${dataDir}: ${lastLines(init.output)}`);
   }
   const child = spawn(
     join(bin, 'postgres'),
     ['-D', dataDir, '-p', String(options.port), '-h', '127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'synchronous_commit=off', '-c', 'lc_messages=C'],
-    { ...(user ?? {}), stdio: ['ignore', 'ignore', 'pipe'] },
+    { ...spawnIds(runner), stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let output = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {

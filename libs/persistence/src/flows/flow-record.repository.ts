@@ -28,6 +28,14 @@ export interface FlowRecordRow {
   readonly sampleFlowId: string | null;
   /** The missing facts of the flows in this record, sorted. */
   readonly issues: readonly FlowIssueCode[];
+  /**
+   * Endpoint identities of the sides (`endpoint_identities.id`; `EXTERNAL_IDENTITY`, 0, for a side judged as an external peer);
+   * null or absent when not known (records of events that are not connections, rows written by older code).
+   */
+  readonly srcIdentity?: string | null;
+  readonly dstIdentity?: string | null;
+  /** For an allowed record: the rules that admitted its flows (`namespace/policy#ingress[0]`), sorted; else null or absent. */
+  readonly allowedBy?: readonly string[] | null;
 }
 
 /** Totals of stored flows per label and drift kind (label null = counted, not classified). */
@@ -53,10 +61,11 @@ export class FlowRecordRepository {
     await sql`
       insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip,
         dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed, drop_reason, event, label,
-        drift_kind, policy_revision_id, flow_count, first_seen, last_seen, sample_flow_id, issues)
+        drift_kind, policy_revision_id, flow_count, first_seen, last_seen, sample_flow_id, issues, src_identity, dst_identity, allowed_by)
       select w0::timestamptz, w1::timestamptz, src, cl, sns, swl, sip::inet, dns, dwl, dip::inet, dp, pr, dir, obs, dr, ev,
         lb::flow_label, dk::drift_kind, rev, fc, fs::timestamptz, ls::timestamptz, sid,
-        case when iss = '' then '{}'::text[] else string_to_array(iss, ',') end
+        case when iss = '' then '{}'::text[] else string_to_array(iss, ',') end, sidt, didt,
+        case when ab is null then null when ab = '' then '{}'::text[] else string_to_array(ab, ',') end
       from unnest(
         ${sql.array(col((r) => isoOrNull(r.windowStart)))}::text[], ${sql.array(col((r) => isoOrNull(r.windowEnd)))}::text[],
         ${sql.array(col((r) => r.source))}::text[], ${sql.array(col((r) => r.cluster))}::text[],
@@ -69,8 +78,10 @@ export class FlowRecordRepository {
         ${sql.array(col((r) => r.label))}::text[], ${sql.array(col((r) => r.driftKind))}::text[],
         ${sql.array(col((r) => r.policyRevisionId))}::int4[], ${sql.array(col((r) => r.flowCount))}::int8[],
         ${sql.array(col((r) => isoOrNull(r.firstSeen)))}::text[], ${sql.array(col((r) => isoOrNull(r.lastSeen)))}::text[],
-        ${sql.array(col((r) => r.sampleFlowId))}::text[], ${sql.array(col((r) => r.issues.join(',')))}::text[]
-      ) as t(w0, w1, src, cl, sns, swl, sip, dns, dwl, dip, dp, pr, dir, obs, dr, ev, lb, dk, rev, fc, fs, ls, sid, iss)`;
+        ${sql.array(col((r) => r.sampleFlowId))}::text[], ${sql.array(col((r) => r.issues.join(',')))}::text[],
+        ${sql.array(col((r) => r.srcIdentity ?? null))}::int8[], ${sql.array(col((r) => r.dstIdentity ?? null))}::int8[],
+        ${sql.array(col((r) => r.allowedBy?.join(',') ?? null))}::text[]
+      ) as t(w0, w1, src, cl, sns, swl, sip, dns, dwl, dip, dp, pr, dir, obs, dr, ev, lb, dk, rev, fc, fs, ls, sid, iss, sidt, didt, ab)`;
   }
 
   /** Flows per label, drift kind and event, of the windows starting in [since, until). */
@@ -89,7 +100,7 @@ export class FlowRecordRepository {
       select window_start, window_end, source, cluster, src_namespace, src_workload, host(src_ip) as src_ip,
         dst_namespace, dst_workload, host(dst_ip) as dst_ip, dst_port, protocol, direction, observed, drop_reason, event,
         label::text, drift_kind::text, policy_revision_id, flow_count::int8 as flow_count, first_seen, last_seen,
-        sample_flow_id, issues
+        sample_flow_id, issues, src_identity::text, dst_identity::text, allowed_by
       from flow_records order by window_start, id limit ${limit}`;
     return rows.map((r) => ({
       windowStart: r['window_start'] as Date,
@@ -116,6 +127,9 @@ export class FlowRecordRepository {
       lastSeen: r['last_seen'] as Date,
       sampleFlowId: r['sample_flow_id'] as string | null,
       issues: r['issues'] as FlowIssueCode[],
+      srcIdentity: r['src_identity'] as string | null,
+      dstIdentity: r['dst_identity'] as string | null,
+      allowedBy: r['allowed_by'] as string[] | null,
     }));
   }
 

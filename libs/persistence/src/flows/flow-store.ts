@@ -1,6 +1,7 @@
 import { printable } from '@driftwatch/common';
 import type postgres from 'postgres';
 import { CollectorStateRepository, type CollectorEventRow, type CollectorState } from './collector-state.repository.js';
+import { EndpointIdentityRepository, type EndpointIdentityRow } from './endpoint-identity.repository.js';
 import { EvidenceRepository, type EvidenceRow } from './evidence.repository.js';
 import { FlowRecordRepository, type FlowRecordRow } from './flow-record.repository.js';
 import { PolicyRevisionRepository } from './policy-revision.repository.js';
@@ -13,9 +14,11 @@ export class FlowStore {
   readonly evidence: EvidenceRepository;
   readonly revisions: PolicyRevisionRepository;
   readonly collectors: CollectorStateRepository;
+  readonly identities: EndpointIdentityRepository;
 
   private constructor(private readonly sql: Sql) {
     this.flowRecords = new FlowRecordRepository(sql);
+    this.identities = new EndpointIdentityRepository(sql);
     this.evidence = new EvidenceRepository(sql);
     this.revisions = new PolicyRevisionRepository(sql);
     this.collectors = new CollectorStateRepository(sql);
@@ -42,8 +45,8 @@ export class FlowStore {
   }
 
   /**
-   * Writes one batch of the pipeline in one transaction: records, evidence, collector events and the collectors'
-   * resume cursors, so a cursor never runs ahead of the flows it covers.
+   * Writes one batch of the pipeline in one transaction: endpoint identities first, then records, evidence,
+   * collector events and the collectors' resume cursors, so a cursor never runs ahead of the flows it covers.
    *
    * One bad row never blocks the rest: when the batch fails for a reason other than the database being
    * unreachable (a value Postgres refuses, or one that cannot be encoded), it is written again, in one
@@ -70,6 +73,8 @@ export class FlowStore {
 
 /** What the flow pipeline writes at once. */
 export interface FlowBatch {
+  /** Endpoint identities the records point at that this writer has not stored yet (inserted if absent). */
+  readonly identities?: readonly EndpointIdentityRow[];
   readonly records: readonly FlowRecordRow[];
   readonly evidence: readonly EvidenceRow[];
   readonly events: readonly CollectorEventRow[];
@@ -88,7 +93,7 @@ export interface UnstorableRows {
   readonly collectorId: string;
   /** Rows set aside, of every table. */
   readonly count: number;
-  /** Per table: `flow_records`, `evidence_flows`, `collector_events`, `collector_state`. */
+  /** Per table: `endpoint_identities`, `flow_records`, `evidence_flows`, `collector_events`, `collector_state`. */
   readonly tables: Readonly<Record<string, number>>;
   /** The last refusal, terminal-safe and truncated. */
   readonly message: string;
@@ -105,6 +110,7 @@ const STORED_ALL: BatchOutcome = Object.freeze({ unstorable: Object.freeze([]) a
 const MESSAGE_LIMIT = 300;
 
 async function writeAll(sql: Sql, batch: FlowBatch): Promise<void> {
+  await new EndpointIdentityRepository(sql).insert(batch.identities ?? []);
   await new FlowRecordRepository(sql).insert(batch.records);
   await new EvidenceRepository(sql).insert(batch.evidence);
   const collectors = new CollectorStateRepository(sql);
@@ -132,6 +138,11 @@ async function writeAround(tx: Tx, batch: FlowBatch): Promise<BatchOutcome> {
     entry.message = refusal(error);
   };
   const { records, evidence, events, states } = batch;
+  const identities = batch.identities ?? [];
+  // An identity Postgres refuses only makes the records that point at it "approximate" for a what-if.
+  await storeGood(tx, identities.length, (sql, picked) => new EndpointIdentityRepository(sql).insert(picked.map((i) => identities[i] as EndpointIdentityRow)), (_i, error) =>
+    setAside(fallback, 'endpoint_identities', error),
+  );
   await storeGood(tx, records.length, (sql, picked) => new FlowRecordRepository(sql).insert(picked.map((i) => records[i] as FlowRecordRow)), (i, error) =>
     setAside(batch.recordSources?.[i] ?? fallback, 'flow_records', error),
   );

@@ -57,19 +57,10 @@ export class ApiKeyRepository {
     return this.sql.begin(async (tx) => this.insert(tx as unknown as Sql, key, actor));
   }
 
-  /**
-   * Stores `key` only when no key has ever been made (the first start of `serve`): true when it did. Two
-   * processes starting at once make one key between them (an advisory lock serializes the check).
-   */
-  async createIfNone(key: NewApiKey, actor: string): Promise<boolean> {
-    return this.sql.begin(async (tx) => {
-      const sql = tx as unknown as Sql;
-      await sql`select pg_advisory_xact_lock(hashtext('driftwatch.api_keys.initial'))`;
-      const [row] = await sql<{ n: number }[]>`select count(*)::int as n from api_keys`;
-      if ((row?.n ?? 0) > 0) return false;
-      await this.insert(sql, key, actor);
-      return true;
-    });
+  /** True when some key is not revoked (then `serve` makes no admin token of its own). */
+  async anyActive(): Promise<boolean> {
+    const [row] = await this.sql<{ any: boolean }[]>`select exists (select 1 from api_keys where revoked_at is null) as any`;
+    return row?.any === true;
   }
 
   private async insert(sql: Sql, key: NewApiKey, actor: string): Promise<ApiKeyRow> {

@@ -3,7 +3,7 @@
  * exercise every feature (AND/OR peers, ipBlocks with except, named ports, ranges, empty rules, policyTypes).
  */
 import type { Endpoint } from '@driftwatch/policy-engine';
-import { Prng } from '@driftwatch/testing';
+import { Prng } from '@driftwatch/common';
 import { api, db, external, labApi, np, pod, prom, web, type Manifest } from './world.js';
 
 /** A seeded random number in [0, 1), from the workspace's one PRNG. */

@@ -1,5 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32) so that synthetic data is the same on every run and machine.
+ * The one seeded PRNG (mulberry32), so that generated data (the demo source's traffic, the test fixtures and
+ * benchmarks) is the same on every run and machine given its seed. Not for secrets.
  */
 export class Prng {
   private state: number;

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { judgedAsPod, type FlowEndpoint, type LabelMap } from '@driftwatch/flow';
+import { EXTERNAL_IDENTITY, type EndpointIdentityRow } from '@driftwatch/persistence';
+
+/** An interned endpoint identity: its id, shared by every flow side with the same namespace and label sets. */
+export interface EndpointIdentity {
+  readonly id: string;
+}
+
+/** Bounds of the content cache of {@link EndpointIdentities}. */
+export interface EndpointIdentityLimits {
+  /** Identities remembered by content (default 50,000). */
+  readonly maxEntries: number;
+  /** Approximate bytes of their canonical texts (default 32 MiB). */
+  readonly maxBytes: number;
+}
+
+const DEFAULT_LIMITS: EndpointIdentityLimits = { maxEntries: 50_000, maxBytes: 32 * 1024 * 1024 };
+/** Namespaces remembered per pair of label objects (only the "no labels reported" pair ever has many). */
+const NAMESPACES_PER_PAIR = 4096;
+const EXTERNAL: EndpointIdentity = Object.freeze({ id: EXTERNAL_IDENTITY });
+/** Stands for "not reported" as a WeakMap key. */
+const NONE: object = Object.freeze({});
+
+/**
+ * Gives each flow side the identity the engine judged it by, beyond namespace and workload, for the records to
+ * keep (a what-if judges them again with it): a side judged as an external peer is {@link EXTERNAL_IDENTITY};
+ * a pod is its namespace with the label sets its flow carried (none carried stays null: the inventory was used).
+ *
+ * The id is the first 8 bytes of the sha-256 of the canonical text (sorted labels), so equal identities get
+ * the same id in every process and a crafted label set cannot take another identity's id. Lookups are by the
+ * label objects first (normalizers share one frozen object per label set: one WeakMap hit per side), then by
+ * content. Identities new to this object are queued ({@link takeNew}) for the writer to insert if absent.
+ * Memory is bounded: the content cache starts over when full (an identity seen again is then queued again and
+ * the insert leaves the stored row as it is).
+ */
+export class EndpointIdentities {
+  private readonly byObjects = new WeakMap<object, WeakMap<object, Map<string, EndpointIdentity>>>();
+  private readonly byContent = new Map<string, EndpointIdentity>();
+  private contentBytes = 0;
+  private fresh: EndpointIdentityRow[] = [];
+  private freshBytes = 0;
+  private readonly limits: EndpointIdentityLimits;
+
+  constructor(limits: Partial<EndpointIdentityLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  /** The identity of a flow side. */
+  of(side: FlowEndpoint): EndpointIdentity {
+    if (!judgedAsPod(side)) return EXTERNAL;
+    const namespace = side.namespace as string;
+    const labels: object = side.labels ?? NONE;
+    const namespaceLabels: object = side.namespaceLabels ?? NONE;
+    let byNamespaceLabels = this.byObjects.get(labels);
+    if (byNamespaceLabels === undefined) this.byObjects.set(labels, (byNamespaceLabels = new WeakMap()));
+    let byNamespace = byNamespaceLabels.get(namespaceLabels);
+    if (byNamespace === undefined) byNamespaceLabels.set(namespaceLabels, (byNamespace = new Map()));
+    let identity = byNamespace.get(namespace);
+    if (identity === undefined) {
+      identity = this.intern(namespace, side.labels ?? null, side.namespaceLabels ?? null);
+      if (byNamespace.size >= NAMESPACES_PER_PAIR) byNamespace.clear();
+      byNamespace.set(namespace, identity);
+    }
+    return identity;
+  }
+
+  /** Identities seen since the last call, for the writer, and the bytes they hold (approximately). */
+  takeNew(): { readonly rows: EndpointIdentityRow[]; readonly bytes: number } {
+    const taken = { rows: this.fresh, bytes: this.freshBytes };
+    this.fresh = [];
+    this.freshBytes = 0;
+    return taken;
+  }
+
+  /** Bytes of the identities waiting for {@link takeNew}. */
+  get pendingBytes(): number {
+    return this.freshBytes;
+  }
+
+  private intern(namespace: string, labels: LabelMap | null, namespaceLabels: LabelMap | null): EndpointIdentity {
+    const text = JSON.stringify([namespace, sortedEntries(labels), sortedEntries(namespaceLabels)]);
+    let identity = this.byContent.get(text);
+    if (identity !== undefined) return identity;
+    identity = Object.freeze({ id: identityId(text) });
+    const bytes = 2 * text.length + 64;
+    if (this.byContent.size >= this.limits.maxEntries || this.contentBytes + bytes > this.limits.maxBytes) {
+      this.byContent.clear();
+      this.contentBytes = 0;
+    }
+    this.byContent.set(text, identity);
+    this.contentBytes += bytes;
+    this.fresh.push({ id: identity.id, namespace, labels, namespaceLabels });
+    this.freshBytes += bytes;
+    return identity;
+  }
+}
+
+function sortedEntries(labels: LabelMap | null): [string, string][] | null {
+  if (labels === null) return null;
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** A signed int8 in decimal: the first 8 bytes of the sha-256 of `text`; never 0 (that is the external peer). */
+export function identityId(text: string): string {
+  const id = createHash('sha256').update(text).digest().readBigInt64BE(0);
+  return id === 0n ? '1' : id.toString();
+}

@@ -1,0 +1,166 @@
+import { silentLogger, type Logger } from '@driftwatch/common';
+import { connectSql, type Sql } from '../flows/sql-client.js';
+
+/** How long flows and evidence are kept, in days (FLOW_RETENTION_DAYS, EVIDENCE_RETENTION_DAYS). */
+export interface RetentionPolicy {
+  readonly flowDays: number;
+  readonly evidenceDays: number;
+}
+
+/** The time-partitioned tables retention applies to, with their partition key. Alerts and the audit log are kept. */
+const TABLES = [
+  { table: 'flow_records', column: 'window_start', days: (p: RetentionPolicy) => p.flowDays, setting: 'FLOW_RETENTION_DAYS' },
+  { table: 'evidence_flows', column: 'observed_at', days: (p: RetentionPolicy) => p.evidenceDays, setting: 'EVIDENCE_RETENTION_DAYS' },
+] as const;
+
+/** Rows deleted from a default partition per statement, so no statement holds many row locks or runs long. */
+const DELETE_BATCH = 5000;
+
+/** Knobs of one pass; the defaults are what `serve` uses. */
+export interface RetentionPassOptions {
+  /** One line per drop (log), partitions put off (warn). */
+  readonly logger?: Logger;
+  /** The time the cutoffs are counted back from (default: now). */
+  readonly now?: Date;
+  /** How long a drop waits for its lock before it is put off to the next pass (default 5,000 ms). */
+  readonly lockTimeoutMs?: number;
+}
+
+/** What one pass did. */
+export interface RetentionOutcome {
+  /** Partitions dropped, oldest first: every row in them was older than the table's cutoff. */
+  readonly dropped: readonly { readonly table: string; readonly partition: string; readonly upTo: Date }[];
+  /** Rows older than the cutoff deleted from each table's default partition (only tables where some were). */
+  readonly deleted: readonly { readonly table: string; readonly partition: string; readonly rows: number }[];
+  /** Partitions that could not be dropped now (locked by a writer for 5 s, or taken by another process's pass). */
+  readonly deferred: readonly string[];
+}
+
+/**
+ * Drops what is older than the retention of each time-partitioned table: every daily partition whose upper
+ * bound is at or before `now - days` (so only partitions wholly older than the cutoff; bounds are read from the
+ * catalog, not from names), oldest first, each in a transaction of its own that waits at most 5 s for its lock
+ * (a partition a writer holds is retried at the next pass, never waited on). The default partition is never
+ * dropped; rows that landed there (late or replayed flows, a day without a partition) and are older than the
+ * cutoff are deleted in batches. Several processes may run passes at once: a transaction-scoped advisory lock
+ * lets one drop at a time, and a partition another process dropped is skipped. Logs one line per drop.
+ */
+export async function applyRetention(sql: Sql, policy: RetentionPolicy, options: RetentionPassOptions = {}): Promise<RetentionOutcome> {
+  const logger = options.logger ?? silentLogger;
+  const now = options.now ?? new Date();
+  const lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+  const dropped: { table: string; partition: string; upTo: Date }[] = [];
+  const deleted: { table: string; partition: string; rows: number }[] = [];
+  const deferred: string[] = [];
+  for (const spec of TABLES) {
+    const days = spec.days(policy);
+    const cutoff = new Date(now.getTime() - days * 86_400_000);
+    const partitions = await sql<{ name: string; upper: Date | null; is_default: boolean }[]>`
+      select c.relname as name,
+             pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' as is_default,
+             (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz as upper
+      from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = ${spec.table}::regclass
+      order by 3 nulls last`;
+    for (const partition of partitions) {
+      if (partition.is_default || partition.upper === null || partition.upper.getTime() > cutoff.getTime()) continue;
+      const outcome = await dropPartition(sql, partition.name, lockTimeoutMs);
+      if (outcome === 'dropped') {
+        dropped.push({ table: spec.table, partition: partition.name, upTo: partition.upper });
+        logger.log(`retention: dropped ${partition.name} (rows before ${partition.upper.toISOString()}; ${spec.setting}=${days})`);
+      } else if (outcome === 'deferred') {
+        deferred.push(partition.name);
+        logger.warn(`retention: ${partition.name} is in use; dropping it at the next pass`);
+      }
+    }
+    for (const partition of partitions.filter((p) => p.is_default)) {
+      let rows = 0;
+      for (;;) {
+        const result = await sql`
+          with doomed as (select ctid from ${sql(partition.name)} where ${sql(spec.column)} < ${cutoff} limit ${DELETE_BATCH})
+          delete from ${sql(partition.name)} d using doomed where d.ctid = doomed.ctid`;
+        rows += result.count;
+        if (result.count < DELETE_BATCH) break;
+      }
+      if (rows > 0) {
+        deleted.push({ table: spec.table, partition: partition.name, rows });
+        logger.log(`retention: deleted ${rows} row(s) before ${cutoff.toISOString()} from ${partition.name} (${spec.setting}=${days})`);
+      }
+    }
+  }
+  return { dropped, deleted, deferred };
+}
+
+/** Drops one partition in a transaction of its own: `gone` when another process dropped it first. */
+async function dropPartition(sql: Sql, name: string, lockTimeoutMs: number): Promise<'dropped' | 'deferred' | 'gone'> {
+  try {
+    return await sql.begin(async (tx) => {
+      await tx`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`;
+      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(hashtext('driftwatch.retention')) as locked`;
+      if (!lock?.locked) return 'deferred' as const;
+      const [exists] = await tx<{ oid: string | null }[]>`select to_regclass(${name})::text as oid`;
+      if (!exists?.oid) return 'gone' as const;
+      await tx`drop table ${tx(name)}`;
+      return 'dropped' as const;
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '55P03') return 'deferred'; // lock_not_available
+    throw error;
+  }
+}
+
+export interface RetentionJobOptions {
+  readonly databaseUrl: string;
+  readonly policy: RetentionPolicy;
+  readonly logger?: Logger;
+  /** Time between passes (default one hour); the first pass runs at start. */
+  readonly intervalMs?: number;
+}
+
+/**
+ * Runs {@link applyRetention} at start and then every hour (on a pool of its own, one connection), until
+ * `stop`. A pass that fails (the database away) is logged and tried again at the next one.
+ */
+export class RetentionJob {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly sql: Sql,
+    private readonly options: RetentionJobOptions,
+  ) {}
+
+  static start(options: RetentionJobOptions): RetentionJob {
+    const job = new RetentionJob(connectSql(options.databaseUrl, 1), options);
+    job.pass();
+    job.timer = setInterval(() => job.pass(), options.intervalMs ?? 3_600_000);
+    job.timer.unref();
+    return job;
+  }
+
+  /** The pass in progress, if any (tests await it). */
+  get current(): Promise<void> | undefined {
+    return this.running;
+  }
+
+  private pass(): void {
+    if (this.running || this.stopped) return;
+    const logger = this.options.logger ?? silentLogger;
+    this.running = applyRetention(this.sql, this.options.policy, { logger })
+      .then(
+        () => undefined,
+        (error: Error) => logger.warn(`retention: pass failed, trying again at the next pass: ${error.message}`),
+      )
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.sql.end({ timeout: 5 });
+  }
+}

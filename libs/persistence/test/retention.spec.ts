@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyMigrations, applyRetention, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
+import { connectSql, type Sql } from '../src/flows/sql-client.js';
+
+/**
+ * Retention on real daily partitions, in a database of its own (the pass deletes old rows of the default
+ * partition, which other tests of the run's database write to).
+ */
+const serverUrl = inject('serverUrl');
+const name = `driftwatch_retention_${randomBytes(4).toString('hex')}`;
+let sql: Sql;
+
+beforeAll(async () => {
+  await ensureDatabase(serverUrl, name);
+  await applyMigrations(withDatabase(serverUrl, name));
+  sql = connectSql(withDatabase(serverUrl, name), 3);
+}, 60_000);
+afterAll(async () => {
+  await sql.end({ timeout: 5 });
+  await dropDatabase(serverUrl, name);
+});
+
+async function partitions(table: string): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+    where i.inhparent = ${table}::regclass order by 1`;
+  return rows.map((r) => r.name);
+}
+
+async function insertFlows(times: readonly string[]): Promise<void> {
+  await sql`
+    insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
+    select 'egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', t, t, t, t, 1 from unnest(${sql.array([...times])}::timestamptz[]) as t`;
+}
+
+async function insertEvidence(times: readonly string[]): Promise<void> {
+  await sql`
+    insert into evidence_flows (observed_at, flow_id, source, direction, label, body, explanation)
+    select t, 'f', 'hubble', 'egress', 'denied', '{}'::jsonb, '{}'::jsonb from unnest(${sql.array([...times])}::timestamptz[]) as t`;
+}
+
+async function rowsPerPartition(table: 'flow_records' | 'evidence_flows'): Promise<Record<string, number>> {
+  const rows = await sql<{ part: string; n: number }[]>`
+    select tableoid::regclass::text as part, count(*)::int as n from ${sql(table)} group by 1 order by 1`;
+  return Object.fromEntries(rows.map((r) => [r.part, r.n]));
+}
+
+describe('retention by daily partitions', () => {
+  it('drops only partitions wholly older than the cutoff, never the default one, and deletes old rows that landed in it', async () => {
+    await sql`select driftwatch_ensure_partitions('flow_records', '2001-01-01', 6), driftwatch_ensure_partitions('evidence_flows', '2001-01-01', 6)`;
+    // 2000-12-20 has no partition: those rows land in the default partition (12,000 of them: more than one delete batch).
+    await insertFlows(['2001-01-01T10:00:00Z', '2001-01-03T23:59:59Z', '2001-01-04T12:00:00Z', '2001-01-05T00:00:00Z', ...Array(12_000).fill('2000-12-20T00:00:00Z'), '2030-06-01T00:00:00Z']);
+    await insertEvidence(['2001-01-01T10:00:00Z', '2001-01-02T10:00:00Z', '2000-12-31T00:00:00Z']);
+    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 12_001, flow_records_p20010101: 1, flow_records_p20010103: 1, flow_records_p20010104: 1, flow_records_p20010105: 1 });
+
+    const lines: string[] = [];
+    const logger = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`), error: (l: string) => lines.push(`ERROR ${l}`), debug: () => undefined };
+    // Flows: cutoff 2001-01-04T06:00 (4 days before now): the partitions of Jan 1 to 3 end by then; Jan 4 is only partly older.
+    // Evidence: cutoff 2001-01-02T06:00 (6 days): only Jan 1.
+    const outcome = await applyRetention(sql, { flowDays: 4, evidenceDays: 6 }, { logger, now: new Date('2001-01-08T06:00:00Z') });
+
+    expect(outcome.dropped.map((d) => d.partition)).toEqual(['flow_records_p20010101', 'flow_records_p20010102', 'flow_records_p20010103', 'evidence_flows_p20010101']);
+    expect(outcome.deleted).toEqual([
+      { table: 'flow_records', partition: 'flow_records_default', rows: 12_000 },
+      { table: 'evidence_flows', partition: 'evidence_flows_default', rows: 1 },
+    ]);
+    expect(outcome.deferred).toEqual([]);
+    expect(lines).toEqual([
+      'retention: dropped flow_records_p20010101 (rows before 2001-01-02T00:00:00.000Z; FLOW_RETENTION_DAYS=4)',
+      'retention: dropped flow_records_p20010102 (rows before 2001-01-03T00:00:00.000Z; FLOW_RETENTION_DAYS=4)',
+      'retention: dropped flow_records_p20010103 (rows before 2001-01-04T00:00:00.000Z; FLOW_RETENTION_DAYS=4)',
+      'retention: deleted 12000 row(s) before 2001-01-04T06:00:00.000Z from flow_records_default (FLOW_RETENTION_DAYS=4)',
+      'retention: dropped evidence_flows_p20010101 (rows before 2001-01-02T00:00:00.000Z; EVIDENCE_RETENTION_DAYS=6)',
+      'retention: deleted 1 row(s) before 2001-01-02T06:00:00.000Z from evidence_flows_default (EVIDENCE_RETENTION_DAYS=6)',
+    ]);
+
+    const flows = await partitions('flow_records');
+    expect(flows).toEqual(expect.arrayContaining(['flow_records_default', 'flow_records_p20010104', 'flow_records_p20010105', 'flow_records_p20010106']));
+    expect(flows.filter((p) => p < 'flow_records_p20010104' && p.startsWith('flow_records_p2001'))).toEqual([]);
+    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 1, flow_records_p20010104: 1, flow_records_p20010105: 1 });
+    expect(await rowsPerPartition('evidence_flows')).toEqual(expect.objectContaining({ evidence_flows_p20010102: 1 }));
+    expect(Object.keys(await rowsPerPartition('evidence_flows'))).toEqual(['evidence_flows_p20010102']);
+
+    // Today's partitions (made by the migration and kept ahead by collectors) are far from any cutoff.
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+    expect(flows).toContain(`flow_records_p${today}`);
+
+    const again = await applyRetention(sql, { flowDays: 4, evidenceDays: 6 }, { logger, now: new Date('2001-01-08T06:00:00Z') });
+    expect(again).toEqual({ dropped: [], deleted: [], deferred: [] });
+  });
+
+  it('puts off a partition a writer holds, and drops it at the next pass', async () => {
+    await sql`select driftwatch_ensure_partitions('flow_records', '2002-02-01', 1)`;
+    await insertFlows(['2002-02-01T12:00:00Z']);
+    const lines: string[] = [];
+    const logger = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`), error: (l: string) => lines.push(`ERROR ${l}`), debug: () => undefined };
+    const policy = { flowDays: 1, evidenceDays: 3650 };
+    const now = new Date('2002-02-10T00:00:00Z');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const writer = sql.begin(async (tx) => {
+      await tx`lock table flow_records_p20020201 in row exclusive mode`;
+      locked();
+      await held;
+    });
+    await holding;
+    const first = await applyRetention(sql, policy, { logger, now, lockTimeoutMs: 200 });
+    release();
+    await writer;
+    expect(first.deferred).toEqual(['flow_records_p20020201']);
+    // (the first test's partitions of January 2001 are older than this cutoff too, and go in the same pass)
+    expect(lines.filter((l) => l.includes('2002'))).toEqual(['WARN retention: flow_records_p20020201 is in use; dropping it at the next pass']);
+    expect(await partitions('flow_records')).toContain('flow_records_p20020201');
+    const second = await applyRetention(sql, policy, { logger, now, lockTimeoutMs: 200 });
+    expect(second.dropped.map((d) => d.partition)).toEqual(['flow_records_p20020201']);
+    expect(await partitions('flow_records')).not.toContain('flow_records_p20020201');
+  });
+});
