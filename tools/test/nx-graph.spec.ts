@@ -15,7 +15,7 @@ const root = join(import.meta.dirname, '..', '..');
 
 function* sources(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
-    if (name === 'node_modules' || name === 'generated' || name.startsWith('.')) continue;
+    if (name === 'node_modules' || name === 'generated' || name === 'dist' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(path).isDirectory()) yield* sources(path);
     else if (/\.(ts|mts|js|mjs)$/.test(name) && !name.endsWith('.d.ts')) yield path;

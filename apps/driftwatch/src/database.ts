@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@driftwatch/common';
+import { createLogger, resolveLogFormat, type Logger, type StructuredLogger } from '@driftwatch/common';
 import { ConfigError, loadConfig, type Config } from '@driftwatch/config';
 import { applyMigrations, DatabaseUnavailableError, resolveDatabase, type ResolvedDatabase } from '@driftwatch/persistence';
 import { CliError, type CliIo } from './cli.js';
@@ -20,16 +20,20 @@ export function configOrExit(): Config {
   }
 }
 
-/** The one Logger of a long-running command: time and level on each line, filtered by LOG_LEVEL, on stderr. */
-export function appLogger(config: Config, io: CliIo): Logger {
-  return createLogger({ level: config.LOG_LEVEL, write: io.stderr });
+/**
+ * The one logger of a command (its libraries, Nest, the collectors): on stderr, filtered by LOG_LEVEL, as JSON
+ * lines or readable lines (LOG_FORMAT; `auto`: readable when stderr is a terminal). The command's results stay
+ * on stdout and its one-line errors are plain text, whatever the format.
+ */
+export function appLogger(config: Config, io: CliIo): StructuredLogger {
+  return createLogger({ level: config.LOG_LEVEL, format: resolveLogFormat(config.LOG_FORMAT), write: io.stderr });
 }
 
-/** Chooses the database as documented in README.md and prints which one is in use (once, on stderr). */
-export async function openDatabase(io: CliIo, config: Config = configOrExit(), logger: Logger = appLogger(config, io)): Promise<ResolvedDatabase> {
+/** Chooses the database as documented in README.md and says which one is in use (once, a notice on stderr). */
+export async function openDatabase(io: CliIo, config: Config = configOrExit(), logger: StructuredLogger = appLogger(config, io)): Promise<ResolvedDatabase> {
   try {
     const database = await resolveDatabase(config, logger);
-    io.stderr(`database: ${database.description}\n`);
+    logger.notice(`database: ${database.description}`);
     return database;
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) throw new CliError(error.message);

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { printable } from '@driftwatch/common';
-import { PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, type CliIo } from './cli.js';
 import { commands } from './commands/index.js';
 import { version } from './version.js';
@@ -71,6 +70,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   try {
     return await command.run(rest, io);
   } catch (error) {
+    // Loaded here, not at the top: `driftwatch --help` and `--version` need none of the policy code.
+    const { PolicyInputError } = await import('@driftwatch/policy-source');
     if (error instanceof CliError || error instanceof PolicyInputError) {
       io.stderr(`driftwatch ${name}: ${safe(error.message)}\n`);
       return error.exitCode;

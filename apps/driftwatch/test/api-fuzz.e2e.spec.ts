@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import fc from 'fast-check';
 import type { INestApplication } from '@nestjs/common';
+import { createLogger } from '@driftwatch/common';
 import { issueApiKey } from '@driftwatch/api';
 import {
   API_ROUTES, buildOpenApiDocument, errorBody, validationErrorBody, type RouteContract,
@@ -86,7 +87,7 @@ describe('fuzzing every route in API_ROUTES', { timeout: 120_000 }, () => {
     } finally {
       await store.close();
     }
-    app = await createApp({ databaseUrl, version, logLevel: 'fatal', rateLimitPerMinute: 1_000_000 });
+    app = await createApp({ databaseUrl, version, logger: createLogger({ level: 'fatal' }), rateLimitPerMinute: 1_000_000 });
     await app.listen(0, '127.0.0.1');
     base = new URL((await app.getUrl()).replace('[::1]', '127.0.0.1'));
     const hook = await send(base, 'POST', '/api/v1/webhooks', { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/json' }, JSON.stringify({ name: 'fuzz', url: 'https://example.com/hook' }));

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { validate } from '@readme/openapi-parser';
 import type { OpenAPIV3_1 } from 'openapi-types';
+import { createLogger } from '@driftwatch/common';
 import { API_PREFIX, issueApiKey } from '@driftwatch/api';
 import { API_ROUTES, buildOpenApiDocument, pathParameterNames, type RouteContract } from '@driftwatch/contracts';
 import { AlertStore } from '@driftwatch/persistence';
@@ -21,7 +22,7 @@ describe('API_ROUTES against the routes the app serves', () => {
   let base: string;
   const keys = { viewer: '', operator: '' };
   beforeAll(async () => {
-    app = await createApp({ databaseUrl, version, logLevel: 'fatal', rateLimitPerMinute: 100_000 });
+    app = await createApp({ databaseUrl, version, logger: createLogger({ level: 'fatal' }), rateLimitPerMinute: 100_000 });
     await app.listen(0, '127.0.0.1');
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     const store = AlertStore.open(databaseUrl, 1);

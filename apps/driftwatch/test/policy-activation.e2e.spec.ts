@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { issueApiKey } from '@driftwatch/api';
-import { memoryLogger } from '@driftwatch/common';
+import { createLogger, memoryLogger } from '@driftwatch/common';
 import { startCollection, type Collection } from '@driftwatch/collector';
 import type { FlowObserver } from '@driftwatch/flow';
 import { AlertStore, applyMigrations, dropDatabase, ensureDatabase, FlowStore, withDatabase, type FlowRecordRow } from '@driftwatch/persistence';
@@ -100,7 +100,7 @@ describe('POST /api/v1/policies/:rev/activate with collections running', () => {
     const initial = one.collection.revisionId;
     expect(two.collection.revisionId).toBe(initial); // the same POLICY_DIR: the same revision, not a second one
 
-    const app: INestApplication = await createApp({ databaseUrl, version: '0.0.0-test', logLevel: 'error' });
+    const app: INestApplication = await createApp({ databaseUrl, version: '0.0.0-test', logger: createLogger({ level: 'error' }) });
     await app.listen(0, '127.0.0.1');
     running.push({ stop: () => app.close() });
     const base = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/api/v1`;

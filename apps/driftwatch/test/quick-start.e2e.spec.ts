@@ -43,7 +43,7 @@ describe('npm start with no configuration (real process, own database)', () => {
       await until(() => `the source line in:\n${output()}`, () => (/^flow sources: /m.test(output()) ? true : undefined), 10_000);
       expect(output()).toContain(`live page: ${serve.url}/\n`);
       expect(output()).toMatch(/^flow sources: demo: examples\/shop traffic at 50 flows\/s from a built-in Hubble API on 127\.0\.0\.1:\d+ /m);
-      expect(output()).toMatch(/^.*hubble:demo: started/m);
+      expect(output()).toMatch(/hubble:demo: started/); // the demo keeps one source id whatever its port
       const token = /^admin token: (dwt_[A-Za-z0-9_-]{43}) /m.exec(output())?.[1];
       expect(token).toBeDefined();
 

@@ -12,10 +12,12 @@ export interface CliRun {
 
 /**
  * The environment of a child: PATH only (the developer's own variables never leak in), DEMO=off (the built-in demo
- * source would add its flows and alerts to every test's; a test of the demo passes `demo: true`), then `env`.
+ * source would add its flows and alerts to every test's; a test of the demo passes `demo: true`), readable log
+ * lines (LOG_FORMAT=text) so that assertions read messages as a person does (a piped stderr would otherwise get
+ * JSON lines; see logs.e2e.spec.ts, which sets LOG_FORMAT itself), then `env`, which overrides all of them.
  */
-function childEnv(env: Record<string, string>, demo = false): Record<string, string> {
-  return { PATH: systemPath(), ...(demo ? {} : { DEMO: 'off' }), ...env };
+export function childEnv(env: Record<string, string>, demo = false): Record<string, string> {
+  return { PATH: systemPath(), LOG_FORMAT: 'text', ...(demo ? {} : { DEMO: 'off' }), ...env };
 }
 
 /** Runs the real `driftwatch` executable in a child process with `env` (see childEnv), and resolves when it exits. */

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { DriftwatchMetrics } from '@driftwatch/metrics';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AuditLogController } from './audit/audit-log.controller.js';
@@ -17,15 +18,17 @@ import { PolicyRevisionsService } from './policies/policy-revisions.service.js';
 import { ComplianceService } from './reports/compliance.service.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { PageController } from './page/page.controller.js';
-import { API_OPTIONS, APP_VERSION, type ApiOptions } from './tokens.js';
+import { MetricsController } from './metrics/metrics.controller.js';
+import { API_OPTIONS, APP_VERSION, METRICS, type ApiOptions } from './tokens.js';
 import { WEBHOOK_SETTINGS, WebhooksController } from './webhooks/webhooks.controller.js';
 import { WhatIfController } from './whatif/whatif.controller.js';
 import { WhatIfService } from './whatif/whatif.service.js';
 
 /**
- * REST under /api/v1 (the prefix is set by `configureHttp`; the live page stays at `/`), behind API key auth
- * (health, the docs and the page are public) and a per-key rate limit (health is not limited). The guards run in
- * this order: rate limit, then API key.
+ * REST under /api/v1 (the prefix is set by `configureHttp`; the live page and `/metrics` stay at the root), behind
+ * API key auth (health, metrics, the docs and the page are public) and a per-key rate limit (health and metrics
+ * are not limited). The guards run in this order: rate limit, then API key. `configureHttp` also installs
+ * request ids (`useRequestContext`).
  */
 @Module({})
 export class ApiModule {
@@ -43,10 +46,11 @@ export class ApiModule {
       ],
       controllers: [
         HealthController, AlertsController, WebhooksController, OpenApiController, PoliciesController, AuditLogController, WhatIfController,
-        ReportsController, PageController, FlowsController, ConnectionsController, CollectorsController,
+        ReportsController, PageController, FlowsController, ConnectionsController, CollectorsController, MetricsController,
       ],
       providers: [
         { provide: APP_VERSION, useValue: options.version },
+        { provide: METRICS, useValue: options.metrics ?? new DriftwatchMetrics({ version: options.version }) },
         { provide: API_OPTIONS, useValue: options },
         { provide: WEBHOOK_SETTINGS, useValue: options.webhooks ?? { allowPrivateNetworks: false } },
         ApiKeyAuthenticator,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
+/** `auto`: readable lines on a terminal, JSON lines otherwise. */
+const logFormats = ['auto', 'json', 'text'] as const;
 
 function isPostgresUrl(value: string): boolean {
   if (!URL.canParse(value)) return false;
@@ -82,6 +84,15 @@ export const configSchema = z.object({
     .default('15m')
     .transform((v) => parseDuration(v) as number),
   DRIFTWATCH_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  // --- observability (issue 10) ---
+  LOG_FORMAT: z.enum(logFormats, { error: `must be one of ${logFormats.join(', ')}` }).default('auto'),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(256, 'must be at most 256 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces (it is sent in an HTTP header)')
+    .optional(),
+  METRICS_LISTEN: hostPort.optional(),
   // --- retention (issue 9) ---
   FLOW_RETENTION_DAYS: retentionDays.default(30),
   EVIDENCE_RETENTION_DAYS: retentionDays.default(7),
@@ -169,6 +180,7 @@ function checkTogether(values: Record<string, unknown>, ctx: z.RefinementCtx): v
 /** The validated, frozen configuration. */
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type LogLevel = (typeof logLevels)[number];
+export type LogFormatSetting = (typeof logFormats)[number];
 
 /** Raised when one or more variables are invalid; `problems` holds one line per bad variable. */
 export class ConfigError extends Error {

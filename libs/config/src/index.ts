@@ -1,1 +1,1 @@
-export { ConfigError, isDialAddress, isHostPort, loadConfig, redact, redactUrl, systemPath, type Config, type LogLevel } from './config.js';
+export { ConfigError, isDialAddress, isHostPort, loadConfig, redact, redactUrl, systemPath, type Config, type LogFormatSetting, type LogLevel } from './config.js';

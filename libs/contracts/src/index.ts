@@ -62,6 +62,7 @@ export {
   type ComplianceFinding, type ComplianceFindingCode, type ComplianceQuery, type ComplianceReport, type NamespaceCompliance,
 } from './api/reports.js';
 export { pageRoutes } from './api/page.js';
+export { metricsRoutes } from './api/metrics.js';
 export {
   collectorSchema, collectorsResponse, connectionEdgeSchema, connectionsQuery, connectionsResponse, decodeFlowRecordId, DEFAULT_FLOW_RANGE_MS,
   encodeFlowRecordId, FLOW_EXPORT_COLUMNS, FLOW_EXPORT_FORMATS, FLOW_LABEL_FILTERS, flowEvidenceResponse, flowEvidenceSchema, flowExportQuery,

@@ -1,4 +1,5 @@
 import { isDialAddress, isHostPort } from '@driftwatch/config';
+import { DriftwatchMetrics, startMetricsServer, type MetricsServer } from '@driftwatch/metrics';
 import { FlowStore } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, parseIntegerOption, type CliIo } from '../cli.js';
@@ -6,6 +7,7 @@ import { clientTls, serverTls, SourceSetupError, startCollection, type SourceSpe
 import { appLogger, configOrExit, migrateOrExit, openDatabase } from '../database.js';
 import { startDriftDetection } from '../drift-detection.js';
 import { summaryLine } from '../summary-line.js';
+import { version } from '../version.js';
 
 export const usage = `usage: driftwatch collect (--hubble <address> | --goldmane <address> | --felix-listen <host:port> |
                           --ingest-listen <host:port>)... --policies <path> [--source-id <id>]
@@ -40,7 +42,8 @@ The --policies revision is put in force at start. A revision activated in the da
 SIGHUP reloads the policies and puts them in force for every collecting process (a set with problems is refused;
 the running revision stays); SIGINT/SIGTERM stop cleanly. Prints a progress line on stderr, and on exit one
 JSON line: {"flows","allowed","denied","unexpected","skipped","lost","seconds",...}. Exits 1 when a source was
-never reached (a Hubble or Goldmane that never answered), saying so in the last line.`;
+never reached (a Hubble or Goldmane that never answered), saying so in the last line.
+METRICS_LISTEN=<host:port> serves GET /metrics (Prometheus) meanwhile (METRICS_TOKEN protects it).`;
 
 const sourceFlags = { hubble: 'hubble', goldmane: 'goldmane', 'felix-listen': 'felix', 'ingest-listen': 'ingest' } as const;
 
@@ -103,6 +106,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const database = await openDatabase(io, config, logger);
   let store: FlowStore | undefined;
   let detection: ReturnType<typeof startDriftDetection> | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
     await migrateOrExit(database.url, logger);
     store = await FlowStore.open(database.url);
@@ -116,6 +120,18 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
       if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
       throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
     });
+    if (config.METRICS_LISTEN) {
+      const metrics = new DriftwatchMetrics({ version });
+      metrics.watchPipeline(collection.pipeline);
+      collection.pipeline.onBatchWritten((seconds) => metrics.batchWritten(seconds));
+      metricsServer = await startMetricsServer({ listen: config.METRICS_LISTEN, metrics, ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}) }).catch(
+        async (error: Error) => {
+          await collection.stop().catch(() => undefined);
+          throw new CliError(`METRICS_LISTEN: ${error.message}`);
+        },
+      );
+      logger.log(`metrics: http://${metricsServer.address}/metrics`);
+    }
     const summary = collection.pipeline.summary;
     await new Promise<void>((resolve) => {
       let lastFlows = -1;
@@ -137,7 +153,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
         }
         if (Date.now() - lastProgress >= 2000) {
           lastProgress = Date.now();
-          io.stderr(`collect: ${summary.flows} flows (${summary.allowed} allowed, ${summary.denied} denied, ${summary.unexpected} unexpected, ${summary.skipped} skipped), ${summary.lost} lost\n`);
+          logger.notice(`collect: ${summary.flows} flows (${summary.allowed} allowed, ${summary.denied} denied, ${summary.unexpected} unexpected, ${summary.skipped} skipped), ${summary.lost} lost`);
         }
         if (maxFlows !== undefined && summary.flows >= maxFlows) stop();
         if (idleSeconds !== undefined && Date.now() - lastChange >= idleSeconds * 1000) stop();
@@ -163,6 +179,7 @@ export async function run(args: readonly string[], io: CliIo): Promise<number> {
     }
     return 0;
   } finally {
+    await metricsServer?.close();
     await detection?.stop().catch(() => undefined);
     await store?.close();
     await database.close();

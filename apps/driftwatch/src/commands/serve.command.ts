@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '@driftwatch/config';
 import { generateAdminToken } from '@driftwatch/api';
+import { DriftwatchMetrics, startMetricsServer, type MetricsServer } from '@driftwatch/metrics';
 import { AlertStore, FlowStore, RetentionJob } from '@driftwatch/persistence';
 import { checkDeclaredPolicies, PolicyInputError } from '@driftwatch/policy-source';
 import { CliError, parseCommandArgs, type CliIo } from '../cli.js';
@@ -13,6 +14,7 @@ import { startDemoSource } from '../demo-source.js';
 import { startDriftDetection } from '../drift-detection.js';
 import { LiveStatus } from '../live-status.js';
 import { createApp } from '../server.js';
+import { untilStopSignal } from '../shutdown.js';
 import { version } from '../version.js';
 
 export const usage = `usage: driftwatch serve
@@ -34,7 +36,10 @@ A POLICY_DIR that does not exist is a configuration error, and declared policies
 driftwatch validate) stop the start with exit 2. At start (and on SIGHUP) the POLICY_DIR revision is put in
 force for every collecting process; POST /api/v1/policies/{rev}/activate switches them all to another revision
 until the next activation, restart or SIGHUP. SIGHUP reloads the policies (a set with problems is refused and the
-running revision kept); SIGINT or SIGTERM stop cleanly. Every hour (and at start) flows older than
+running revision kept). SIGINT or SIGTERM stop cleanly within 25 s: the sources stop, open windows are
+written, webhook attempts in flight finish, socket.io clients get \`server.shutdown\`; exit 0 (1 when something
+could not be finished in time). GET /metrics serves Prometheus metrics (METRICS_TOKEN protects it;
+METRICS_LISTEN serves it on a port of its own as well). Every hour (and at start) flows older than
 FLOW_RETENTION_DAYS (30) and evidence older than EVIDENCE_RETENTION_DAYS (7) are dropped, by whole daily partitions.`;
 
 const examplePolicies = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop', 'policies');
@@ -91,7 +96,8 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
   const database = await openDatabase(io, config, logger);
   try {
     const applied = await migrateOrExit(database.url, logger);
-    if (applied.length > 0) io.stderr(`applied ${applied.length} migration(s): ${applied.join(', ')}\n`);
+    if (applied.length > 0) logger.notice(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
+    const metrics = new DriftwatchMetrics({ version });
     const admin = await adminTokenOfRun(config, database.url);
     let store: FlowStore | undefined;
     let collection: Collection | undefined;
@@ -120,13 +126,17 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
         if (error instanceof SourceSetupError) throw new CliError(error.message, 2);
         throw error instanceof CliError || error instanceof PolicyInputError ? error : new CliError(error.message);
       });
+      metrics.watchPipeline(collection.pipeline);
+      collection.pipeline.onBatchWritten((seconds) => metrics.batchWritten(seconds));
     }
     const app = await createApp({
       databaseUrl: database.url,
       version,
-      logLevel: config.LOG_LEVEL,
+      logger,
+      metrics,
       allowPrivateWebhooks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       ...(admin.token ? { adminToken: admin.token } : {}),
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}),
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       http: { bodyLimitBytes: config.HTTP_BODY_LIMIT, corsOrigins: config.CORS_ORIGINS },
     });
@@ -147,6 +157,7 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
       version,
       allowPrivateNetworks: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
       logger,
+      onAttempt: (outcome) => metrics.webhookAttempt(outcome),
     }).catch(async (error: Error) => {
       await app.close();
       await collection?.stop();
@@ -155,6 +166,21 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
       await demo?.stop();
       throw new CliError(`webhooks: cannot start the dispatcher: ${error.message}`);
     });
+    let metricsServer: MetricsServer | undefined;
+    if (config.METRICS_LISTEN) {
+      metricsServer = await startMetricsServer({ listen: config.METRICS_LISTEN, metrics, ...(config.METRICS_TOKEN ? { token: config.METRICS_TOKEN } : {}) }).catch(
+        async (error: Error) => {
+          await webhooks.stop();
+          await app.close();
+          await collection?.stop();
+          await detection?.stop();
+          await store?.close();
+          await demo?.stop();
+          throw new CliError(`METRICS_LISTEN: ${error.message}`);
+        },
+      );
+      logger.log(`metrics: also on http://${metricsServer.address}/metrics`);
+    }
     const retention = RetentionJob.start({
       databaseUrl: database.url,
       policy: { flowDays: config.FLOW_RETENTION_DAYS, evidenceDays: config.EVIDENCE_RETENTION_DAYS },
@@ -178,23 +204,34 @@ export async function run(args: readonly string[], processIo: CliIo): Promise<nu
     }
     const reload = () => void collection?.reload();
     process.on('SIGHUP', reload);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    const signal = await untilStopSignal(logger);
     process.off('SIGHUP', reload);
     status.stop();
-    io.stderr('stopping\n');
-    await retention.stop();
-    await webhooks.stop();
-    await collection?.stop();
-    await detection?.stop();
-    await store?.close();
-    await demo?.stop();
-    await counter?.close();
-    await app.close();
-    return 0;
+    const stopping = performance.now();
+    logger.notice(`stopping (${signal}): finishing webhook attempts in flight and writing what is in memory`);
+    const failures: string[] = [];
+    const step = (what: string, task: Promise<unknown> | undefined): Promise<void> =>
+      Promise.resolve(task).then(
+        () => undefined,
+        (error: Error) => void failures.push(`${what}: ${error.message}`),
+      );
+    // Sources stop and open windows are written while webhook attempts in flight and a retention pass finish;
+    // the API answers until they are done (health, dashboards), then its socket.io clients are told and
+    // disconnected. The demo source stops once the collector no longer reads it.
+    await Promise.all([
+      step('webhooks', webhooks.stop()),
+      step('retention', retention.stop()),
+      step('flows', collection?.stop()).then(() => step('drift detection', detection?.stop())),
+    ]);
+    await step('flow store', store?.close());
+    await step('demo source', demo?.stop());
+    await step('status line', counter?.close());
+    await step('metrics', metricsServer?.close());
+    await step('API', app.close());
+    for (const failure of failures) logger.error(`stopping: ${failure}`);
+    const received = collection ? `; ${collection.pipeline.summary.flows} flows received (${collection.pipeline.summary.duplicates} duplicates), ${failures.length === 0 ? 'all' : 'not all'} written` : '';
+    logger.notice(`stopped in ${Math.round(performance.now() - stopping)} ms${received}`);
+    return failures.length === 0 ? 0 : 1;
   } finally {
     await database.close();
   }

@@ -20,6 +20,8 @@ export interface WebhookDispatcherOptions {
   readonly pollMs?: number;
   readonly retry?: RetryPolicy;
   readonly logger?: Logger;
+  /** Told what each attempt led to (metrics): `delivered`, `retry`, `failed` (given up) or `gone` (410). */
+  readonly onAttempt?: (outcome: AttemptOutcome['kind']) => void;
 }
 
 /**
@@ -181,6 +183,7 @@ export class WebhookDispatcher {
     };
     const result = await this.sender.post(delivery.url, headers, body);
     const outcome = this.outcomeOf(delivery, result);
+    this.options.onAttempt?.(outcome.kind);
     this.report(delivery, result, outcome);
     try {
       await this.queue.record({ delivery, status: result.status, latencyMs: result.latencyMs, error: errorOf(result), outcome });

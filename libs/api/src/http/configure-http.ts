@@ -3,12 +3,23 @@ import { RequestMethod, UnsupportedMediaTypeException, type INestApplicationCont
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import helmet from 'helmet';
-import { pageRoutes, POLICY_UPLOAD_MAX_BYTES } from '@driftwatch/contracts';
+import { metricsRoutes, pageRoutes, POLICY_UPLOAD_MAX_BYTES, type RouteContract } from '@driftwatch/contracts';
 import type { Server, ServerOptions } from 'socket.io';
+import { useRequestContext } from '../logging/request-context.middleware.js';
 import { ApiExceptionFilter } from './api-exception.filter.js';
 
 /** The prefix of every REST route. */
 export const API_PREFIX = 'api/v1';
+
+/**
+ * The routes served outside the prefix, at the root: the live page (`/`, `/ui/...`, which hold no data) and
+ * `/metrics` (where Prometheus looks by default). Their contracts give the paths, so the list cannot drift.
+ */
+export const ROUTES_OUTSIDE_PREFIX: readonly RouteContract[] = [...pageRoutes, ...metricsRoutes];
+
+const NEST_METHOD = {
+  get: RequestMethod.GET, post: RequestMethod.POST, put: RequestMethod.PUT, patch: RequestMethod.PATCH, delete: RequestMethod.DELETE,
+} as const;
 
 /** Default of HTTP_BODY_LIMIT: 1 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -30,7 +41,9 @@ const EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remain
 
 /**
  * The one HTTP setup of the app, applied by `createApp` and by the tests' `startApi` alike, before `listen`:
- * - the `/api/v1` prefix (not on the live page's routes);
+ * - a request id on every request, and one log line per request (`useRequestContext`), first, so that even a
+ *   request refused by the body parsers or helmet has its id;
+ * - the `/api/v1` prefix (not on {@link ROUTES_OUTSIDE_PREFIX}: the live page and `/metrics`);
  * - security headers (helmet) with a Content-Security-Policy that lets pages of this origin (the docs page, a
  *   dashboard at `/`) load scripts, styles and images from the same origin only and connect back to it
  *   (fetch, socket.io); no inline scripts, no framing, no plugins;
@@ -42,8 +55,8 @@ const EXPOSED_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remain
 export function configureHttp(app: NestExpressApplication, options: HttpOptions = {}): void {
   const limit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const origins = options.corsOrigins ?? [];
-  // Every route but the live page's (`/`, `/ui/...`), which hold no data.
-  app.setGlobalPrefix(API_PREFIX, { exclude: pageRoutes.map((route) => ({ path: route.path, method: RequestMethod.GET })) });
+  useRequestContext(app);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ROUTES_OUTSIDE_PREFIX.map((route) => ({ path: route.path, method: NEST_METHOD[route.method] })) });
   app.disable('x-powered-by');
   app.use(
     helmet({

@@ -17,6 +17,9 @@ const MAX_CATCH_UP = 10_000;
 const REVOCATION_CHECK_MS = 2000;
 /** How often `flows.stats` is sent. */
 const STATS_INTERVAL_MS = 1000;
+/** The event each connection receives when the server stops, with {@link SHUTDOWN_REASON}. */
+export const SHUTDOWN_EVENT = 'server.shutdown';
+export const SHUTDOWN_REASON = 'the server is shutting down';
 
 interface ClientState {
   readonly actor: Actor;
@@ -96,11 +99,24 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
 
   async onModuleDestroy(): Promise<void> {
     this.destroyed = true;
+    this.farewell();
     if (this.revocations) clearInterval(this.revocations);
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.starting;
     await this.feed?.stop();
     await this.stats?.stop();
+  }
+
+  /**
+   * The server is stopping: every connection is told why (`server.shutdown {reason}`) and closed by the server,
+   * so clients see the event and then `disconnect` with reason `io server disconnect`, and reconnect to another
+   * replica (or this one once restarted) instead of waiting for a timeout.
+   */
+  private farewell(): void {
+    for (const socket of this.server?.sockets.sockets.values() ?? []) {
+      socket.emit(SHUTDOWN_EVENT, { reason: SHUTDOWN_REASON });
+      socket.disconnect(true);
+    }
   }
 
   afterInit(server: Server): void {

@@ -1,4 +1,4 @@
-import type { INestApplication, Type } from '@nestjs/common';
+import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { AlertStore, PersistenceModule } from '@driftwatch/persistence';
@@ -14,11 +14,16 @@ export interface TestApiOptions {
   readonly rateLimitPerMinute?: number;
   /** HTTP_BODY_LIMIT, CORS_ORIGINS. */
   readonly http?: HttpOptions;
+  /** METRICS_TOKEN. */
+  readonly metricsToken?: string;
+  /** Where Nest's log lines go (default: nowhere). */
+  readonly logger?: LoggerService;
 }
 
 /**
- * A Nest application with the API module over `databaseUrl`, with the app's HTTP setup (`configureHttp`: prefix,
- * headers, CORS, body limits, the one error shape), listening on a free loopback port.
+ * A Nest application with the API module over `databaseUrl`, with the app's HTTP setup (`configureHttp`: request
+ * ids, the prefix (`/api/v1`; the page and `/metrics` outside it), headers, CORS, body limits, the one error
+ * shape), listening on a free loopback port. Silent unless given a `logger`.
  */
 export async function startApi(databaseUrl: string, options: TestApiOptions = {}): Promise<{ app: INestApplication; url: string }> {
   const moduleRef = await Test.createTestingModule({
@@ -27,13 +32,14 @@ export async function startApi(databaseUrl: string, options: TestApiOptions = {}
       ApiModule.forRoot({
         version: '9.9.9-test',
         ...(options.adminToken ? { adminToken: options.adminToken } : {}),
+        ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
         ...(options.webhooks ? { webhooks: options.webhooks } : {}),
         ...(options.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: options.rateLimitPerMinute } : {}),
       }),
     ],
     controllers: options.controllers ?? [],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: options.logger ?? false });
   configureHttp(app, options.http);
   await app.listen(0, '127.0.0.1');
   return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1') };

@@ -5,6 +5,7 @@ import { ClassifyStage, type ActiveRevision, type PipelineSummary } from './clas
 import { GapTally, type RejectedMessage } from './gap-tally.js';
 import { LogThrottle } from './log-throttle.js';
 import { RecentIds } from './recent-ids.js';
+import { SourceCounters, type SourceCounts } from './source-counters.js';
 import { SourceCursors } from './source-cursors.js';
 import { WindowAggregator } from './window-aggregator.js';
 import { WriteQueue } from './write-queue.js';
@@ -77,6 +78,9 @@ export class FlowPipeline {
   private peak = 0;
   /** Most bytes one flow added so far: room kept free for the next one, so the budget holds. */
   private largestAdd = 0;
+  /** Per-source counts since start, for metrics ({@link sourceStats}). */
+  private readonly counters = new SourceCounters();
+  private readonly writeListeners: ((seconds: number) => void)[] = [];
 
   constructor(revision: ActiveRevision, options: FlowPipelineOptions = {}) {
     this.logger = options.logger ?? silentLogger;
@@ -95,6 +99,9 @@ export class FlowPipeline {
         maxBytes: this.maxBytes,
         logger: this.logger,
         onUnstorable: (rows) => this.unstorable(rows),
+        onWritten: (seconds) => {
+          for (const listener of this.writeListeners) listener(seconds);
+        },
       });
       this.timer = setInterval(() => this.tick(), 1000);
       this.timer.unref();
@@ -118,6 +125,7 @@ export class FlowPipeline {
   /** Declares a source, so its state is saved even before its first flow. */
   registerSource(sourceId: string, kind: string, address: string): void {
     this.cursors.register(sourceId, kind, address);
+    this.counters.of(sourceId);
   }
 
   /**
@@ -137,6 +145,7 @@ export class FlowPipeline {
   /** Records a connection change of a source (`connected` / `disconnected` events are data too). */
   setConnected(sourceId: string, connected: boolean, error?: string): void {
     const event = this.cursors.setConnected(sourceId, connected, error);
+    this.counters.of(sourceId).connected = connected;
     if (event && this.writes) this.events.push(event);
   }
 
@@ -155,6 +164,7 @@ export class FlowPipeline {
         const before = this.summary.lost;
         this.summary.lost = Math.min(Number.MAX_SAFE_INTEGER, before + (lost.numEventsLost > 0 ? lost.numEventsLost : 0));
         this.cursors.lost(sourceId, lost.numEventsLost);
+        this.counters.lost(sourceId, lost.numEventsLost);
         this.gaps.lost(sourceId, lost);
         break;
       }
@@ -181,6 +191,7 @@ export class FlowPipeline {
   /** Counts and records a message that could not be normalized (or decoded); the stream goes on. */
   reject(sourceId: string, error: RejectedMessage): void {
     this.summary.malformed += 1;
+    this.counters.malformed(sourceId, 1);
     this.gaps.malformed(sourceId, error);
   }
 
@@ -195,10 +206,26 @@ export class FlowPipeline {
     };
   }
 
+  /** What each source delivered since start (distinct flows by label, lost, malformed, duplicates) and whether it is connected. */
+  sourceStats(): Iterable<Readonly<SourceCounts>> {
+    return this.counters.all();
+  }
+
+  /** Counters of the active revision's decision cache. */
+  decisionCacheStats(): { readonly entries: number; readonly hits: number; readonly misses: number } {
+    return this.classify.active.snapshot.cacheStats();
+  }
+
+  /** Calls `listener` with the seconds each batch took to write, from now on (metrics). */
+  onBatchWritten(listener: (seconds: number) => void): void {
+    this.writeListeners.push(listener);
+  }
+
   private acceptFlow(sourceId: string, flow: Flow): void {
     this.summary.flows += 1;
     if (!this.recent.add(flow.id)) {
       this.summary.duplicates += 1;
+      this.counters.of(sourceId).duplicates += 1;
       this.cursors.duplicate(sourceId);
       return;
     }
@@ -209,6 +236,7 @@ export class FlowPipeline {
     }
     this.cursors.advance(sourceId, flow);
     const classification = this.classify.classify(flow);
+    this.counters.flow(sourceId, classification.label);
     if (!this.writes) return;
     const added = this.aggregator.add(sourceId, flow, classification, this.classify.active.id);
     if (added > this.largestAdd) this.largestAdd = Math.min(added, this.maxBytes / 2);
@@ -226,6 +254,7 @@ export class FlowPipeline {
   private unstorable(rows: readonly UnstorableRows[]): void {
     for (const row of rows) {
       this.summary.malformed += row.count;
+      this.counters.malformed(row.collectorId, row.count);
       this.unstorableLog.note(
         `unstorable\u0000${row.collectorId}`,
         row.count,

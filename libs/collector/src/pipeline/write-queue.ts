@@ -17,6 +17,8 @@ export interface WriteQueueOptions {
   readonly onUnstorable: (rows: readonly UnstorableRows[]) => void;
   /** Retry delays (default 200 ms doubling to 10 s, equal jitter). */
   readonly backoff?: Backoff;
+  /** Told the seconds each batch took to write (the successful attempt; metrics). */
+  readonly onWritten?: (seconds: number) => void;
 }
 
 /**
@@ -112,6 +114,7 @@ export class WriteQueue {
     while (this.queue.length > 0 && !this.stop.signal.aborted) {
       const head = this.queue[0] as Queued;
       let outcome: BatchOutcome | void;
+      const started = performance.now();
       try {
         outcome = await this.store.writeBatch(head.batch);
       } catch (error) {
@@ -122,6 +125,7 @@ export class WriteQueue {
         await delay(this.backoff.next(), this.stop.signal);
         continue;
       }
+      this.options.onWritten?.((performance.now() - started) / 1000);
       if (this.failing !== undefined) this.options.logger.log('database writes succeed again');
       this.failing = undefined;
       this.backoff.reset();

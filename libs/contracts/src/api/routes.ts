@@ -7,6 +7,7 @@ import { alertsRoutes } from './alerts.js';
 import { healthRoutes } from './health.js';
 import { metaRoutes } from './meta.js';
 import { flowsRoutes } from './flows.js';
+import { metricsRoutes } from './metrics.js';
 import type { RouteContract } from './route-contract.js';
 import { webhooksRoutes } from './webhooks.js';
 
@@ -25,4 +26,5 @@ export const API_ROUTES: readonly RouteContract[] = [
   ...reportsRoutes,
   ...pageRoutes,
   ...flowsRoutes,
+  ...metricsRoutes,
 ];

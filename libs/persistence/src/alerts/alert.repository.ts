@@ -67,6 +67,14 @@ export class AlertRepository {
     return { alerts, nextCursor: rows.length > filter.limit ? (alerts[alerts.length - 1]?.id ?? null) : null };
   }
 
+  /** Unresolved alerts (open, acknowledged, suppressed) of every scope, counted by severity and status (metrics). */
+  async unresolvedCounts(): Promise<{ severity: AlertSeverity; status: AlertStatus; count: number }[]> {
+    const rows = await this.sql<{ severity: AlertSeverity; status: AlertStatus; count: number }[]>`
+      select a.severity, a.status::text as status, count(*)::int as count from alerts a
+      where a.status <> 'resolved' group by a.severity, a.status`;
+    return rows.map((r) => ({ severity: r.severity, status: r.status, count: r.count }));
+  }
+
   /** Unresolved alerts by status, in every namespace (the console's status line of `serve`). */
   async countUnresolved(): Promise<{ open: number; acknowledged: number; suppressed: number }> {
     const rows = await this.sql<{ status: string; n: number }[]>`
