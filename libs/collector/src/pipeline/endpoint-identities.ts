@@ -19,6 +19,14 @@ const DEFAULT_LIMITS: EndpointIdentityLimits = { maxEntries: 50_000, maxBytes: 3
 /** Namespaces remembered per pair of label objects (only the "no labels reported" pair ever has many). */
 const NAMESPACES_PER_PAIR = 4096;
 const EXTERNAL: EndpointIdentity = Object.freeze({ id: EXTERNAL_IDENTITY });
+/** The identities of one label object: the last one found, then by namespace label object and namespace. */
+interface ByLabels {
+  namespaceLabels: object | undefined;
+  namespace: string | undefined;
+  identity: EndpointIdentity;
+  others: WeakMap<object, Map<string, EndpointIdentity>> | undefined;
+}
+
 /** Stands for "not reported" as a WeakMap key. */
 const NONE: object = Object.freeze({});
 
@@ -35,7 +43,7 @@ const NONE: object = Object.freeze({});
  * the insert leaves the stored row as it is).
  */
 export class EndpointIdentities {
-  private readonly byObjects = new WeakMap<object, WeakMap<object, Map<string, EndpointIdentity>>>();
+  private readonly byObjects = new WeakMap<object, ByLabels>();
   private readonly byContent = new Map<string, EndpointIdentity>();
   private contentBytes = 0;
   private fresh: EndpointIdentityRow[] = [];
@@ -52,16 +60,22 @@ export class EndpointIdentities {
     const namespace = side.namespace as string;
     const labels: object = side.labels ?? NONE;
     const namespaceLabels: object = side.namespaceLabels ?? NONE;
-    let byNamespaceLabels = this.byObjects.get(labels);
-    if (byNamespaceLabels === undefined) this.byObjects.set(labels, (byNamespaceLabels = new WeakMap()));
-    let byNamespace = byNamespaceLabels.get(namespaceLabels);
-    if (byNamespace === undefined) byNamespaceLabels.set(namespaceLabels, (byNamespace = new Map()));
+    let entry = this.byObjects.get(labels);
+    if (entry === undefined) this.byObjects.set(labels, (entry = { namespaceLabels: undefined, namespace: undefined, identity: EXTERNAL, others: undefined }));
+    // A label set nearly always comes with one namespace: its last identity is a pointer comparison away.
+    if (entry.namespaceLabels === namespaceLabels && entry.namespace === namespace) return entry.identity;
+    entry.others ??= new WeakMap();
+    let byNamespace = entry.others.get(namespaceLabels);
+    if (byNamespace === undefined) entry.others.set(namespaceLabels, (byNamespace = new Map()));
     let identity = byNamespace.get(namespace);
     if (identity === undefined) {
       identity = this.intern(namespace, side.labels ?? null, side.namespaceLabels ?? null);
       if (byNamespace.size >= NAMESPACES_PER_PAIR) byNamespace.clear();
       byNamespace.set(namespace, identity);
     }
+    entry.namespaceLabels = namespaceLabels;
+    entry.namespace = namespace;
+    entry.identity = identity;
     return identity;
   }
 

@@ -12,8 +12,8 @@ interface OpenRecord {
   firstSeen: number;
   lastSeen: number;
   issues: Set<FlowIssueCode>;
-  /** Rules that admitted the flows of an allowed record; the halves last seen, to skip decisions already counted. */
-  allowedBy: Set<string> | undefined;
+  /** Rules that admitted the flows of an allowed record (one or two, rarely more); the halves last seen, to skip decisions already counted. */
+  allowedBy: string[] | undefined;
   lastEgress: HalfDecision | undefined;
   lastIngress: HalfDecision | undefined;
   evidence: number;
@@ -172,7 +172,7 @@ export class WindowAggregator {
         firstSeen: flow.time,
         lastSeen: flow.time,
         issues: new Set(),
-        allowedBy: label === 'allowed' ? new Set() : undefined,
+        allowedBy: label === 'allowed' ? [] : undefined,
         lastEgress: undefined,
         lastIngress: undefined,
         evidence: 0,
@@ -193,13 +193,7 @@ export class WindowAggregator {
       // Halves are shared objects per distinct decision: a pointer comparison skips the decisions already counted.
       record.lastEgress = declared.egress;
       record.lastIngress = declared.ingress;
-      for (const ref of [ruleRef(declared.egress), ruleRef(declared.ingress)]) {
-        if (ref !== undefined && !record.allowedBy.has(ref)) {
-          record.allowedBy.add(ref);
-          record.bytes += 2 * ref.length + 48;
-          added += 2 * ref.length + 48;
-        }
-      }
+      added += attribute(record, declared.egress) + attribute(record, declared.ingress);
     }
     if ((label === 'denied' || label === 'unexpected') && record.evidence < this.evidencePerKey) {
       record.evidence += 1;
@@ -267,6 +261,17 @@ export class WindowAggregator {
   }
 }
 
+/** Adds the rule that admitted a half to an allowed record, once; returns the bytes it added. */
+function attribute(record: OpenRecord, half: HalfDecision): number {
+  const ref = ruleRef(half);
+  const rules = record.allowedBy as string[];
+  if (ref === undefined || rules.includes(ref)) return 0;
+  rules.push(ref);
+  const bytes = 2 * ref.length + 16;
+  record.bytes += bytes;
+  return bytes;
+}
+
 function toRow(record: OpenRecord): FlowRecordRow {
   return {
     ...record.row,
@@ -274,6 +279,6 @@ function toRow(record: OpenRecord): FlowRecordRow {
     firstSeen: new Date(record.firstSeen),
     lastSeen: new Date(record.lastSeen),
     issues: [...record.issues].sort(),
-    allowedBy: record.allowedBy === undefined ? null : [...record.allowedBy].sort(),
+    allowedBy: record.allowedBy === undefined ? null : record.allowedBy.sort(),
   };
 }

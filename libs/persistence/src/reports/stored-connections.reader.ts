@@ -50,8 +50,8 @@ const IDENTITY_CACHE_LIMIT = 100_000;
 
 /**
  * Streams stored connections for a what-if: the labeled connection records of a range, summed in Postgres over
- * every field a judgement depends on (so a connection seen in a thousand windows is judged once), ordered by
- * connection (src, dst, port, protocol) so that the rows of one connection come together, fetched with a cursor.
+ * every field a judgement depends on (so a connection seen in a thousand windows is judged once), ordered so that
+ * the rows of one connection (src, dst, port, protocol) come together, fetched with a cursor.
  * Each side's endpoint identity comes joined to its row (one query and one connection: a second query while the
  * cursor holds its connection could wait for a pool that cursors have exhausted) and is turned into a
  * {@link StoredSide} once per id.
@@ -61,10 +61,28 @@ export class StoredConnectionReader {
 
   constructor(private readonly sql: Sql) {}
 
-  /** The summed connections, chunk by chunk. Breaking out of the loop ends the query. */
+  /**
+   * The summed connections, chunk by chunk. Breaking out of the loop ends the query.
+   *
+   * Records are grouped by hashing, whatever the statistics say: the query runs on a reserved connection with
+   * `enable_sort = off`, and its rows are ordered by a hash of the connection first (adjacent all the same), an
+   * order no sorted grouping could deliver. Without that, a range whose partition has no statistics yet (the
+   * planner then expects a few rows) is grouped by sorting every record, on disk: 8 s instead of 2 for 1,000,000.
+   */
   async *stream(query: StoredConnectionQuery): AsyncGenerator<StoredConnection[]> {
-    const sql = this.sql;
-    const cursor = sql<Row[]>`
+    const sql = await this.sql.reserve();
+    try {
+      await sql`set enable_sort = off`;
+      for await (const rows of this.cursor(sql, query)) yield rows.map((r) => this.connection(r));
+    } finally {
+      // A connection whose query failed is closed by the driver; only a healthy one needs its setting back.
+      await sql`reset enable_sort`.catch(() => undefined);
+      sql.release();
+    }
+  }
+
+  private cursor(sql: Sql, query: StoredConnectionQuery) {
+    return sql<Row[]>`
       with g as (
         select src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed,
           drop_reason, label, src_identity, dst_identity, bool_and(issues @> array['pod_ip_unknown']) as ip_unknown,
@@ -83,8 +101,8 @@ export class StoredConnectionReader {
       from g
         left join endpoint_identities si on si.id = g.src_identity and g.src_identity <> 0
         left join endpoint_identities di on di.id = g.dst_identity and g.dst_identity <> 0
-      order by g.src_namespace, g.src_workload, g.src_ip, g.dst_namespace, g.dst_workload, g.dst_ip, g.dst_port, g.protocol`.cursor(query.chunkSize ?? 2000);
-    for await (const rows of cursor) yield rows.map((r) => this.connection(r));
+      order by hashtext(concat_ws('|', g.src_namespace, g.src_workload, g.src_ip, g.dst_namespace, g.dst_workload, g.dst_ip, g.dst_port, g.protocol)),
+        g.src_namespace, g.src_workload, g.src_ip, g.dst_namespace, g.dst_workload, g.dst_ip, g.dst_port, g.protocol`.cursor(query.chunkSize ?? 2000);
   }
 
   private connection(r: Row): StoredConnection {
