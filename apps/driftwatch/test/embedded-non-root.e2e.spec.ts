@@ -62,6 +62,8 @@ describe.skipIf(skip !== undefined)(`the embedded PostgreSQL as a non-root user$
       DATABASE_PROBE_URL: `postgresql://postgres@127.0.0.1:${await unusedPort()}/postgres`,
       EMBEDDED_POSTGRES_DIR: dataDir,
       EMBEDDED_POSTGRES_PORT: String(await unusedPort()),
+      // readable lines (the log is JSON when stderr is not a terminal): the assertions read the words
+      LOG_FORMAT: 'text',
     };
   }
 
