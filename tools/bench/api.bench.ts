@@ -55,7 +55,8 @@ async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
 function startServe(url: string): Promise<{ child: ChildProcess; apiUrl: string }> {
   const child = spawn(process.execPath, [join(root, 'apps', 'driftwatch', 'bin', 'driftwatch.js'), 'serve'], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { PATH: systemPath(), DATABASE_URL: url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DRIFTWATCH_ADMIN_TOKEN: token },
+    // no demo traffic, no per-key rate limit: the benchmark makes thousands of requests a minute with one key
+    env: { PATH: systemPath(), DATABASE_URL: url, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', DRIFTWATCH_ADMIN_TOKEN: token, DEMO: 'off', RATE_LIMIT_PER_MINUTE: '0' },
   });
   return new Promise((resolve, reject) => {
     const lines: string[] = [];
@@ -127,7 +128,7 @@ async function main(): Promise<number> {
     const from = new Date(to.getTime() - DAYS * 24 * HOUR);
     say(`api benchmark: ${fmt(RECORDS)} flow records over ${DAYS} days and ${NAMESPACES} namespaces`);
     const [seedMs] = await timed(() => insertSyntheticFlowRecords(url, { count: RECORDS, from, to, namespaces: NAMESPACES }));
-    const [{ size } = { size: '?' }] = await sql<{ size: string }[]>`select pg_size_pretty(pg_total_relation_size('flow_records')) as size`;
+    const [{ size } = { size: '?' }] = await sql<{ size: string }[]>`select pg_size_pretty(sum(pg_total_relation_size(inhrelid))) as size from pg_inherits where inhparent = 'flow_records'::regclass`;
     say(`seeded in ${(seedMs / 1000).toFixed(1)} s (${fmt(RECORDS / (seedMs / 1000))} records/s, generated inside PostgreSQL, then ANALYZE); flow_records with indexes: ${size}`);
     const started = await startServe(url);
     serve = started.child;
