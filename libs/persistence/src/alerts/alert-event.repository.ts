@@ -49,23 +49,26 @@ interface EventRow {
 
 const toEvent = (r: EventRow): AlertEventRecord => ({ id: r.id, alertId: r.alert_id, type: r.type, createdAt: r.created_at.toISOString(), alert: r.payload });
 
-/** Reads `alert_events` in id order. */
+/**
+ * Reads `alert_events` in id order. Queries order by the table's column (`e.id`): a bare `order by id` would sort
+ * by the selected `id::text` (an output column wins), putting 10 before 9 and handing events out of order.
+ */
 export class AlertEventRepository {
   constructor(private readonly sql: Sql) {}
 
   /** Events with an id above `afterId`, oldest first, at most `limit`. */
   async after(afterId: string, limit = 500): Promise<AlertEventRecord[]> {
     const rows = await this.sql<EventRow[]>`
-      select id::text, alert_id::text, type, created_at, payload from alert_events
-      where id > ${afterId}::int8 order by id limit ${limit}`;
+      select e.id::text, e.alert_id::text, e.type, e.created_at, e.payload from alert_events e
+      where e.id > ${afterId}::int8 order by e.id limit ${limit}`;
     return rows.map(toEvent);
   }
 
   /** The events of one alert, oldest first. */
   async ofAlert(alertId: string, limit = 1000): Promise<AlertEventRecord[]> {
     const rows = await this.sql<EventRow[]>`
-      select id::text, alert_id::text, type, created_at, payload from alert_events
-      where alert_id = ${alertId}::int8 order by id limit ${limit}`;
+      select e.id::text, e.alert_id::text, e.type, e.created_at, e.payload from alert_events e
+      where e.alert_id = ${alertId}::int8 order by e.id limit ${limit}`;
     return rows.map(toEvent);
   }
 

@@ -151,11 +151,14 @@ export class AlertLifecycleRepository {
     });
   }
 
-  /** A page of unresolved alerts with their explanations, by id, for re-checking against a new revision. */
+  /**
+   * A page of unresolved alerts with their explanations, by id, for re-checking against a new revision. Ordered by
+   * the column `a.id`: a bare `id` would be the selected text, and a page ending at "1002" would skip 998 and 999.
+   */
   async unresolved(afterId: string, limit = 500): Promise<UnresolvedAlert[]> {
     const rows = await this.sql<{ id: string; drift_kind: UnresolvedAlert['driftKind']; explanation: unknown }[]>`
-      select id::text, drift_kind::text, explanation from alerts
-      where status <> 'resolved' and id > ${afterId}::int8 order by id limit ${limit}`;
+      select a.id::text, a.drift_kind::text, a.explanation from alerts a
+      where a.status <> 'resolved' and a.id > ${afterId}::int8 order by a.id limit ${limit}`;
     return rows.map((r) => ({ id: r.id, driftKind: r.drift_kind, explanation: r.explanation }));
   }
 
