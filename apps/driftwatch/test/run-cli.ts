@@ -41,6 +41,29 @@ export function runCli(args: string[], env: Record<string, string>, timeoutMs = 
 }
 
 /**
+ * Starts a long-running `driftwatch <args>` (e.g. `collect` without `--until-idle`) with `env` (see childEnv) and
+ * returns at once: its output so far, and `stop`, which sends SIGTERM and resolves with the exit code and output.
+ */
+export function startCli(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, [bin, ...args], { env: childEnv(env) });
+  child.stdin.end();
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  // 'close', not 'exit': the output is complete only once the child's pipes are closed
+  const exited = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return {
+    output: () => `${stdout}${stderr}`,
+    exited,
+    stop: (): Promise<CliRun> => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/**
  * Retention for `serve` in tests, unless a test sets its own: keep 10 years. Tests share a database and write
  * flows of fixed past dates (the example capture is from March 2026); a serve's retention pass at start must
  * not delete another test's rows.
