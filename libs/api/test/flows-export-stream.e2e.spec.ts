@@ -92,7 +92,7 @@ describe('flow export streaming', () => {
     expect(after.body.records).toHaveLength(1);
   });
 
-  it(`streams ${RECORDS.toLocaleString('en-US')} records to a slow reader with the server's RSS growing less than 150 MB (the issue's target is 100 MB: not met reliably, see below)`, async () => {
+  it(`streams ${RECORDS.toLocaleString('en-US')} records to a slow reader with the server's RSS growing less than 100 MB`, async () => {
     const server = spawn(process.execPath, [join(root, 'tools', 'run-ts.js'), join(import.meta.dirname, 'support', 'api-process.ts'), url], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -142,11 +142,12 @@ describe('flow export streaming', () => {
       );
       expect(lines).toBe(RECORDS);
       expect(slowBytes).toBeLessThan(bytes / 10);
-      // Measured peak growth on this 2-core machine: 65, 97 and 105 MB in three full-suite runs (batches of 1,000
-      // records, two held at a time: the data held is ~1 MB; the rest is V8 heap growth under the allocation rate).
-      // The issue asks for < 100 MB, which this does not meet reliably; the bound here is what it does meet, and still
-      // fails by far when backpressure is broken (534 MB measured with the drain wait removed).
-      expect(growthMb).toBeLessThan(150);
+      // The issue's bound. Measured on this 2-core machine since exports read COPY text and parse a batch only when it
+      // is written: 5.8 and 7.3 MB (peak RSS about 220 MB in all). Before (a cursor, the next batch parsed while the
+      // socket drained): 65 to 106 MB, V8's old generation filling with records that outlived a scavenge. With the
+      // drain wait removed the server holds what it made meanwhile: 853 MB measured, so this fails when backpressure
+      // breaks.
+      expect(growthMb).toBeLessThan(100);
     } finally {
       server.disconnect();
       await new Promise((resolve) => (server.exitCode === null ? server.once('exit', resolve) : resolve(null)));

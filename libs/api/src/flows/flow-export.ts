@@ -47,13 +47,15 @@ function render(batch: readonly FlowRecord[], format: ExportFormat): string {
 }
 
 /**
- * Streams `batches` to `res` as NDJSON or CSV. The next batch is asked for as soon as one is
- * written, so the database works while the socket drains, but never more than one ahead: when `write()` returns
- * false the loop waits for 'drain' before taking that next batch, so memory holds about two batches whatever the
- * size of the export, and a slow client slows the database cursor down. When the client goes away first ('close'
- * before the end), the iteration is ended, which closes the database cursor. The first batch is read before any
- * header is sent, so a failing query still answers with a proper error status; a failure after that destroys the
- * response (the client sees a cut transfer, never a complete-looking file).
+ * Streams `batches` to `res` as NDJSON or CSV. A batch is asked for only when the previous one is written and the
+ * socket has drained ('drain' after `write()` returned false), so memory holds about one batch whatever the size of
+ * the export, and a slow client slows the database down: the repository reads its COPY stream only when asked, and
+ * PostgreSQL waits on a full socket meanwhile (it keeps producing into the socket buffers while this waits, so
+ * nothing is gained by asking for the next batch earlier, and records made early would outlive V8's young
+ * generation). When the client goes away first ('close' before the end), the iteration is ended, which ends the
+ * database statement. The first batch is read before any header is sent, so a failing query still answers with a
+ * proper error status; a failure after that destroys the response (the client sees a cut transfer, never a
+ * complete-looking file).
  */
 export async function streamExport(res: ServerResponse, batches: AsyncGenerator<FlowRecord[]>, format: ExportFormat): Promise<void> {
   let gone = false;
@@ -63,7 +65,6 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     wake?.();
   };
   res.on('close', onClose);
-  let pending: Promise<IteratorResult<FlowRecord[]>> | undefined;
   try {
     let next = await batches.next();
     res.statusCode = 200;
@@ -73,7 +74,6 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.setHeader('x-content-type-options', 'nosniff');
     if (format === 'csv') res.write(CSV_HEADER);
     while (!next.done && !gone) {
-      pending = batches.next();
       if (!res.write(render(next.value, format))) {
         await new Promise<void>((resolve) => {
           wake = resolve;
@@ -83,8 +83,7 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
         wake = undefined;
       }
       if (gone) break;
-      next = await pending;
-      pending = undefined;
+      next = await batches.next();
     }
     if (gone) return;
     res.end();
@@ -93,8 +92,6 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.destroy(error as Error);
   } finally {
     res.off('close', onClose);
-    // a batch asked for before the client left settles first; then the cursor closes
-    await pending?.catch(() => undefined);
     await batches.return(undefined);
   }
 }
