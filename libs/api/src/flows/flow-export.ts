@@ -6,6 +6,8 @@ export type ExportFormat = 'ndjson' | 'csv';
 /** A cell that a spreadsheet would run as a formula (or that starts with a control character) gets a leading apostrophe. */
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
+/** Either of the two above (most cells are neither: one test instead of two). */
+const NEEDS_CARE = /^[=+\-@\t\r]|[",\r\n]/;
 
 /**
  * One CSV cell (RFC 4180): empty for null, `;`-joined lists, quoted when it holds a quote, comma or line break
@@ -16,6 +18,7 @@ export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return String(value);
   let text = Array.isArray(value) ? value.join(';') : String(value);
+  if (!NEEDS_CARE.test(text)) return text;
   if (FORMULA_START.test(text)) text = `'${text}`;
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
