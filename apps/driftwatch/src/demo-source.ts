@@ -14,7 +14,8 @@ export const DEMO_SOURCE_ID = 'hubble:demo';
  */
 export async function startDemoSource(config: Config, specs: SourceSpec[], policies: string, examplePolicies: string, logger: Logger): Promise<DemoHubbleServer | undefined> {
   if (specs.length > 0 || config.DEMO === 'off') return undefined;
-  const demo = await DemoHubbleServer.start({ flowsPerSecond: config.DEMO_RATE });
+  // every 30 s a burst overflows the ring buffer and 8 flows are lost, so the loss accounting has something to show
+  const demo = await DemoHubbleServer.start({ flowsPerSecond: config.DEMO_RATE, lossEveryMs: 30_000, lossFlows: 8 });
   // One id whatever port the demo got, so its resume point and gaps stay one row in collector_state.
   specs.push({ kind: 'hubble', address: demo.address, id: DEMO_SOURCE_ID });
   if (resolve(policies) !== resolve(examplePolicies)) {

@@ -6,7 +6,8 @@
  *
  * It behaves as a Hubble server does for a collector: `follow` streams new flows; `since` and `number` replay from
  * a ring buffer of the last 4095 flows (Hubble's default capacity) before following; a reader that falls behind loses
- * flows and is told so with a `lost_events` message (source HUBBLE_RING_BUFFER) once it catches up. Flow filters
+ * flows and is told so with a `lost_events` message (source HUBBLE_RING_BUFFER) once it catches up, and so does
+ * every reader at the bursts `lossEveryMs` plays. Flow filters
  * (`whitelist`, `blacklist`) are refused: nothing here needs them.
  */
 import { Server, ServerCredentials, status, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -26,6 +27,14 @@ export interface DemoHubbleServerOptions {
   readonly port?: number;
   /** Flows kept for `since` and `number` (default 4095). */
   readonly bufferSize?: number;
+  /**
+   * Flow time between two moments when the node's ring buffer overflows under a burst (default: never): the
+   * next `lossFlows` flows reach no reader, and each is told with a `lost_events` message, as Hubble does, so the
+   * loss accounting (`/api/v1/collectors`, the page's gaps, `driftwatch_lost_events_total`) has something to show.
+   */
+  readonly lossEveryMs?: number;
+  /** Flows lost at each of those moments (default 8). */
+  readonly lossFlows?: number;
   /** Clock, epoch ms (default Date.now); the traffic starts at its value when the server starts. */
   readonly now?: () => number;
 }
@@ -72,6 +81,9 @@ export class DemoHubbleServer {
   private readonly bufferSize: number;
   private readonly now: () => number;
   private seen = 0;
+  /** Flow time (µs) of the next ring-buffer overflow, and how many flows of it are still to be lost. */
+  private nextLossMicros = Number.POSITIVE_INFINITY;
+  private losing = 0;
 
   private constructor(readonly options: DemoHubbleServerOptions) {
     this.now = options.now ?? Date.now;
@@ -85,6 +97,7 @@ export class DemoHubbleServer {
       ...(options.firstDriftAfterMs !== undefined ? { firstDriftAfterMs: options.firstDriftAfterMs } : {}),
     });
     this.next = this.traffic.next().value as DemoEvent;
+    if (options.lossEveryMs !== undefined && options.lossEveryMs > 0) this.nextLossMicros = (this.startedAt + options.lossEveryMs) * 1000;
   }
 
   /** Starts serving on 127.0.0.1 and playing the traffic. */
@@ -154,7 +167,16 @@ export class DemoHubbleServer {
       const response = this.next.response;
       this.remember({ timeMs: Math.floor(this.next.timeMicros / 1000), response });
       this.seen += 1;
-      for (const follower of this.followers) this.offer(follower, response);
+      if (this.next.timeMicros >= this.nextLossMicros) {
+        this.losing = this.options.lossFlows ?? 8;
+        this.nextLossMicros += (this.options.lossEveryMs ?? 0) * 1000;
+      }
+      if (this.losing > 0) {
+        this.losing -= 1;
+        for (const follower of this.followers) follower.lost += 1;
+      } else {
+        for (const follower of this.followers) this.offer(follower, response);
+      }
       this.next = this.traffic.next().value as DemoEvent;
     }
   }

@@ -153,4 +153,28 @@ describe('the demo Hubble server', () => {
       await demo.stop();
     }
   });
+
+  it('plays a ring-buffer overflow every lossEveryMs: lossFlows flows reach no reader and each is told, received + lost = played', async () => {
+    let now = Date.UTC(2026, 2, 2, 12, 0, 0);
+    const demo = await DemoHubbleServer.start({ seed: 6, flowsPerSecond: 50, now: () => now, lossEveryMs: 30_000, lossFlows: 8 });
+    const reader = getFlows(demo.address, { follow: true });
+    try {
+      await until(() => 'the stream to open', () => (demo as unknown as { followers: Set<unknown> }).followers.size === 1);
+      const before = demo.played;
+      // 95 s of flow time, a second at a time (the reader keeps up): overflows at 30, 60 and 90 s
+      for (let s = 0; s < 95; s++) {
+        now += 1000;
+        const played = demo.played;
+        await until(() => `second ${s} to be played`, () => demo.played > played);
+      }
+      const notices = () => reader.received.filter((m) => m['lost_events']).map((m) => Number((m['lost_events'] as { num_events_lost: string }).num_events_lost));
+      const flows = () => reader.received.filter((m) => m['flow']).length;
+      await until(() => `flows and lost to add up (${flows()} + ${notices().join('+')} vs ${demo.played - before})`, () => flows() + notices().reduce((a, b) => a + b, 0) === demo.played - before);
+      expect(notices()).toEqual([8, 8, 8]);
+    } finally {
+      reader.call.cancel();
+      reader.close();
+      await demo.stop();
+    }
+  });
 });
