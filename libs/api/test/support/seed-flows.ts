@@ -1,7 +1,7 @@
 /**
  * Stored traffic for the what-if and compliance tests: the examples/shop policies and capture (read from the
- * repository's examples/), judged as the pipeline judges them and written through the flow repositories, one
- * record per flow, with endpoint identities and rule attribution (the collector's own tests prove the pipeline
+ * repository's examples/), judged as the pipeline judges them and written through the flow repositories (rows made
+ * and written with `flow-records.ts`), one record per flow, with endpoint identities and rule attribution (the collector's own tests prove the pipeline
  * writes exactly these; this lib may not import the collector).
  */
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,7 @@ import {
   applyMigrations, dropDatabase, ensureDatabase, type FlowStore, withDatabase, type EndpointIdentityRow, type FlowRecordRow,
 } from '@driftwatch/persistence';
 import type { HalfDecision, ManifestSource, PolicySnapshot } from '@driftwatch/policy-engine';
+import { flowRecord, insertRecords } from './flow-records.js';
 
 const shopDir = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop');
 
@@ -93,16 +94,16 @@ export async function seedRecords(store: FlowStore, snapshot: PolicySnapshot, fl
     const src = connectionSide(flow.src);
     const dst = connectionSide(flow.dst);
     const keep = options.identities ?? true;
-    records.push({
-      windowStart: new Date(start), windowEnd: new Date(start + 10_000), source: flow.source, cluster: '', srcNamespace: src.namespace,
-      srcWorkload: src.workload, srcIp: src.ip, dstNamespace: dst.namespace, dstWorkload: dst.workload, dstIp: dst.ip, dstPort: flow.dstPort ?? null,
+    records.push(flowRecord(new Date(start), {
+      source: flow.source, srcNamespace: src.namespace, srcWorkload: src.workload, srcIp: src.ip, dstNamespace: dst.namespace,
+      dstWorkload: dst.workload, dstIp: dst.ip, dstPort: flow.dstPort ?? null,
       protocol: flow.protocol ?? 'unknown', direction: flow.direction, observed: flow.verdict, dropReason: flow.dropReason ?? null, event: flow.event,
       label: c.label, driftKind: c.drift ?? null, policyRevisionId: options.revisionId, flowCount: flow.count, firstSeen: new Date(time),
       lastSeen: new Date(time), sampleFlowId: flow.id, issues: c.issues,
       srcIdentity: keep ? identity(flow.src) : null, dstIdentity: keep ? identity(flow.dst) : null,
       allowedBy: c.label === 'allowed' ? (c.declared ? [...ruleRef(c.declared.egress), ...ruleRef(c.declared.ingress)].sort() : []) : null,
-    });
+    }));
   }
-  await store.writeBatch({ identities: [...identities.values()], records, evidence: [], events: [], states: [] });
+  await insertRecords(store, records, [], [...identities.values()]);
   return records;
 }
