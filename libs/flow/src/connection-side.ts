@@ -10,6 +10,25 @@ export interface ConnectionSide {
   readonly ip: string | null;
 }
 
+/**
+ * What a flow record keeps of its connection and of what the network did with it (the `flow_records` columns of
+ * these names): both sides as {@link connectionSide} reads them, the destination port, protocol, the direction it
+ * was observed in, the observed verdict and drop reason. Stored rows and the what-if evaluator share it.
+ */
+export interface RecordedConnection {
+  readonly srcNamespace: string | null;
+  readonly srcWorkload: string | null;
+  readonly srcIp: string | null;
+  readonly dstNamespace: string | null;
+  readonly dstWorkload: string | null;
+  readonly dstIp: string | null;
+  readonly dstPort: number | null;
+  readonly protocol: string;
+  readonly direction: string;
+  readonly observed: string;
+  readonly dropReason: string | null;
+}
+
 /** The {@link ConnectionSide} of a flow endpoint: the one reading every stored row and alert key uses. */
 export function connectionSide(endpoint: FlowEndpoint): ConnectionSide {
   if (endpoint.kind === 'pod') {
