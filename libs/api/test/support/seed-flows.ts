@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  connectionSide, FlowClassifier, judgedAsPod, normalizeHubbleJsonLine, type Flow, type FlowEndpoint,
+  FlowClassifier, judgedAsPod, normalizeHubbleJsonLine, recordedConnection, type Flow, type FlowEndpoint,
 } from '@driftwatch/flow';
 import {
   applyMigrations, dropDatabase, ensureDatabase, type FlowStore, withDatabase, type EndpointIdentityRow, type FlowRecordRow,
@@ -91,13 +91,9 @@ export async function seedRecords(store: FlowStore, snapshot: PolicySnapshot, fl
     if (c.label === undefined) continue;
     const time = flow.time + (options.shiftMs ?? 0);
     const start = time - (time % 10_000);
-    const src = connectionSide(flow.src);
-    const dst = connectionSide(flow.dst);
     const keep = options.identities ?? true;
     records.push(flowRecord(new Date(start), {
-      source: flow.source, srcNamespace: src.namespace, srcWorkload: src.workload, srcIp: src.ip, dstNamespace: dst.namespace,
-      dstWorkload: dst.workload, dstIp: dst.ip, dstPort: flow.dstPort ?? null,
-      protocol: flow.protocol ?? 'unknown', direction: flow.direction, observed: flow.verdict, dropReason: flow.dropReason ?? null, event: flow.event,
+      source: flow.source, ...recordedConnection(flow), event: flow.event,
       label: c.label, driftKind: c.drift ?? null, policyRevisionId: options.revisionId, flowCount: flow.count, firstSeen: new Date(time),
       lastSeen: new Date(time), sampleFlowId: flow.id, issues: c.issues,
       srcIdentity: keep ? identity(flow.src) : null, dstIdentity: keep ? identity(flow.dst) : null,
