@@ -1,8 +1,4 @@
-import { connectionSide, type ConnectionSide, type DriftKind, type Flow, type FlowEndpoint } from '@driftwatch/flow';
-
-/** One side of an alert's connection: the same reading as the flow records ({@link connectionSide}). */
-export type AlertSide = ConnectionSide;
-export const alertSide = connectionSide;
+import type { DriftKind, Flow, FlowEndpoint } from '@driftwatch/flow';
 
 function sideText(endpoint: FlowEndpoint): string {
   if (endpoint.kind === 'pod') {

@@ -1,8 +1,8 @@
 import { silentLogger, type Logger } from '@driftwatch/common';
-import type { Classification, Flow, FlowObserver } from '@driftwatch/flow';
+import { recordedConnectionKey, type Classification, type Flow, type FlowObserver } from '@driftwatch/flow';
 import type { AlertCandidate, AlertCount, AlertEventRecord, AlertStore } from '@driftwatch/persistence';
 import { renderExplanation, type PolicySnapshot } from '@driftwatch/policy-engine';
-import { alertKey, alertSide, connectionKey } from './alert-key.js';
+import { alertKey, connectionKey } from './alert-key.js';
 import { isConsistentNow } from './revision-check.js';
 import { severityOf } from './severity.js';
 
@@ -73,22 +73,13 @@ export class DriftDetector implements FlowObserver {
       if (flow.time > entry.lastSeen) entry.lastSeen = flow.time;
       return;
     }
-    const src = alertSide(flow.src);
-    const dst = alertSide(flow.dst);
     const decision = classification.declared;
     const candidate: AlertCandidate = {
       connectionKey: connectionKey(flow),
       driftKind: drift,
       severity: severityOf(drift, decision, this.snapshot),
       cluster: flow.cluster ?? '',
-      srcNamespace: src.namespace,
-      srcWorkload: src.workload,
-      srcIp: src.ip,
-      dstNamespace: dst.namespace,
-      dstWorkload: dst.workload,
-      dstIp: dst.ip,
-      dstPort: flow.dstPort ?? null,
-      protocol: flow.protocol ?? 'unknown',
+      ...recordedConnectionKey(flow),
       flowCount: 0,
       firstSeen: new Date(flow.time),
       lastSeen: new Date(flow.time),

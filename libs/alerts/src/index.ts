@@ -4,7 +4,7 @@
  */
 export { DriftDetector, type DriftDetectorOptions } from './drift-detector.js';
 export { FlowStatsCounter, type FlowStatsCounterOptions } from './flow-stats.js';
-export { alertKey, alertSide, connectionKey, type AlertSide } from './alert-key.js';
+export { alertKey, connectionKey } from './alert-key.js';
 export { severityOf, type Severity } from './severity.js';
 export { isConsistentNow } from './revision-check.js';
 export { WebhookDispatcher, type WebhookDispatcherOptions, DEFAULT_RETRY_POLICY, type RetryPolicy } from './webhooks/index.js';

@@ -71,6 +71,9 @@ describe('REST for alerts over real HTTP', () => {
     expect(status).toBe(400);
     expect(body.issues.map((i: { path: string }) => i.path).sort()).toEqual(['(root)', 'limit', 'status.1']);
     expect(body.message).toMatch(/^invalid request: /);
+    const empty = await call(`${base}?severity=`, admin);
+    expect(empty.status).toBe(400);
+    expect(empty.body.issues).toEqual([{ path: 'severity', message: 'must name at least one of medium, high, critical' }]);
   });
 
   it('reads one alert with explanation, sample flow, evidence and events; 404 outside the scope or unknown; 400 for a bad id', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import {
   policyActivation, policyRevisionCreated, policyRevisionDetail, policyRevisionDiff, policyRevisionList, policyUnprocessable, POLICY_UPLOAD_MAX_BYTES,
@@ -44,6 +45,26 @@ function postYaml(path: string, role: Role, text: string | Buffer, contentType =
 }
 
 const get = (path: string, role: Role = 'viewer') => call(`${base}${path}`, keys[role].key);
+
+/**
+ * A POST with a YAML type and no body at all: neither Content-Length nor Transfer-Encoding (fetch always sends one),
+ * so the app's body parser has nothing to read. Resolves to the status and the parsed body of the answer.
+ */
+function postYamlWithoutBody(path: string, role: Role): Promise<{ status: number; body: { message?: string } }> {
+  const url = new URL(`${base}${path}`);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: JSON.parse(body) as { message?: string } });
+    });
+    socket.write(`POST ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${keys[role].key}\r\nContent-Type: application/yaml\r\nConnection: close\r\n\r\n`);
+  });
+}
 
 /** Parses an answer with its contract's schema: what the docs say is what the API sends. */
 function shaped<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
@@ -149,6 +170,7 @@ describe('POST /api/v1/policies', () => {
     expect((await postYaml('/policies', 'operator', 'kind: \u0000')).body.message).toContain('must not contain NUL characters');
     expect((await postYaml('/policies', 'operator', Buffer.from([0x6b, 0xff, 0xfe]))).body.message).toBe('invalid request: (root): the YAML body is not valid UTF-8');
     expect((await postYaml('/policies?name=', 'operator', 'x')).status).toBe(400);
+    expect(await postYamlWithoutBody('/policies', 'operator')).toMatchObject({ status: 400, body: { message: 'invalid request: (root): a YAML body is required (the manifests)' } });
 
     const tooLarge = await postYaml('/policies', 'operator', Buffer.alloc(POLICY_UPLOAD_MAX_BYTES + 1, 0x20));
     expect(tooLarge).toMatchObject({ status: 413, body: { statusCode: 413, message: `the request body is larger than ${POLICY_UPLOAD_MAX_BYTES} bytes (the limit of this body type)` } });

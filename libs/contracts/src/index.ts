@@ -51,7 +51,7 @@ export {
   type AuditAction, type AuditTargetType,
 } from './api/audit.js';
 export {
-  CANDIDATE_LIMITS, candidateDocumentSchema, checkTimeRange, connectionEndSchema, isoTimeSchema, MAX_RANGE_DAYS, namespaceNameSchema,
+  CANDIDATE_LIMITS, candidateDocumentSchema, checkTimeRange, connectionEndSchema, MAX_RANGE_DAYS,
   WHATIF_SAMPLES_PER_TRANSITION, WHATIF_TIME_LIMIT_SECONDS, whatIfCandidateSchema, whatIfRequestSchema, whatIfResultSchema, whatifRoutes,
   whatIfSampleSchema, whatIfTotalsSchema, whatIfTransitionSchema,
   type ConnectionEnd, type WhatIfRequest, type WhatIfResult, type WhatIfSample, type WhatIfTransition,

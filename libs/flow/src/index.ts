@@ -28,7 +28,9 @@ export {
   type Judgement,
 } from './classify.js';
 export type { FlowObserver } from './flow-observer.js';
-export { connectionSide, type ConnectionSide } from './connection-side.js';
+export {
+  connectionSide, recordedConnection, recordedConnectionKey, type ConnectionSide, type RecordedConnection, type RecordedConnectionKey,
+} from './connection-side.js';
 export { FLOW_LIMITS } from './flow-limits.js';
 export { isIpAddress } from './ip-address.js';
 export { storableFlow } from './storable.js';

@@ -3,6 +3,7 @@ import {
 } from '@driftwatch/contracts';
 import type { Endpoint, PolicySnapshot } from '@driftwatch/policy-engine';
 import { declaredFor, isPolicyProtocol, judgeConnection } from './classify.js';
+import type { RecordedConnection } from './connection-side.js';
 import type { LabelMap, ObservedVerdict } from './flow.model.js';
 import { isPolicyDropReason } from './hubble-enums.js';
 
@@ -24,18 +25,7 @@ export type StoredSide =
  * judges again. Rows of one connection (src, dst, port, protocol) must come one after another, so that samples
  * count each connection once.
  */
-export interface StoredConnection {
-  readonly srcNamespace: string | null;
-  readonly srcWorkload: string | null;
-  readonly srcIp: string | null;
-  readonly dstNamespace: string | null;
-  readonly dstWorkload: string | null;
-  readonly dstIp: string | null;
-  readonly dstPort: number | null;
-  readonly protocol: string;
-  readonly direction: string;
-  readonly observed: string;
-  readonly dropReason: string | null;
+export interface StoredConnection extends RecordedConnection {
   readonly label: FlowLabel;
   readonly src: StoredSide;
   readonly dst: StoredSide;

@@ -9,8 +9,8 @@ import { hubbleResponseMessage, goldmaneFlowMessage } from '@driftwatch/testing'
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  connectionSide, DROP_REASON_NAMES, FlowClassifier, isPolicyDropReason, judgeConnection, judgedAsPod, normalizeGoldmaneFlow,
-  normalizeHubbleJsonLine, normalizeHubbleResponse, WhatIfEvaluator, type Classification, type Flow, type FlowEndpoint,
+  DROP_REASON_NAMES, FlowClassifier, isPolicyDropReason, judgeConnection, judgedAsPod, normalizeGoldmaneFlow,
+  normalizeHubbleJsonLine, normalizeHubbleResponse, recordedConnection, WhatIfEvaluator, type Classification, type Flow, type FlowEndpoint,
   type ObservedVerdict, type StoredConnection, type StoredSide,
 } from '../src/index.js';
 
@@ -88,12 +88,8 @@ function stored(flow: Flow, classification: Classification, keepIdentities = tru
     !keepIdentities ? { kind: 'unknown' }
     : judgedAsPod(endpoint) ? { kind: 'pod', namespace: endpoint.namespace as string, labels: endpoint.labels ?? null, namespaceLabels: endpoint.namespaceLabels ?? null }
     : { kind: 'external' };
-  const src = connectionSide(flow.src);
-  const dst = connectionSide(flow.dst);
   return {
-    srcNamespace: src.namespace, srcWorkload: src.workload, srcIp: src.ip, dstNamespace: dst.namespace, dstWorkload: dst.workload, dstIp: dst.ip,
-    dstPort: flow.dstPort ?? null, protocol: flow.protocol ?? 'unknown', direction: flow.direction, observed: flow.verdict,
-    dropReason: flow.dropReason ?? null, label: classification.label as NonNullable<Classification['label']>, src: side(flow.src), dst: side(flow.dst),
+    ...recordedConnection(flow), label: classification.label as NonNullable<Classification['label']>, src: side(flow.src), dst: side(flow.dst),
     podIpUnknownAtIngest: classification.issues.includes('pod_ip_unknown'), records: 1, flows: flow.count,
   };
 }

@@ -1,6 +1,6 @@
 import { printable } from '@driftwatch/common';
 import {
-  checkTimeRange, isoTimeSchema, MAX_RANGE_DAYS, namespaceNameSchema, WHATIF_TIME_LIMIT_SECONDS, type ConnectionEnd, type WhatIfResult,
+  checkTimeRange, isoDateTimeInput, MAX_RANGE_DAYS, namespaceName, WHATIF_TIME_LIMIT_SECONDS, type ConnectionEnd, type WhatIfResult,
 } from '@driftwatch/contracts';
 import { ReportStore, runWhatIf, WhatIfTooLargeError, type WhatIfCandidate } from '@driftwatch/persistence';
 import { compileRevision, loadManifests } from '@driftwatch/policy-engine';
@@ -32,7 +32,7 @@ Exit status: 3 when some allowed or denied traffic would become unexpected, 0 ot
 policies with problems, an unknown revision, a range too large), 1 for any other failure (a database that does
 not answer).`;
 
-const rangeSchema = z.object({ from: isoTimeSchema, to: isoTimeSchema }).superRefine(checkTimeRange);
+const rangeSchema = z.object({ from: isoDateTimeInput, to: isoDateTimeInput }).superRefine(checkTimeRange);
 
 export async function run(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCommandArgs(args, {
@@ -98,7 +98,7 @@ function parseRange(from: string | undefined, to: string | undefined): { from: D
 function parseNamespaces(text: string | undefined): '*' | string[] {
   if (text === undefined) return '*';
   const names = [...new Set(text.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
-  const bad = names.filter((name) => !namespaceNameSchema.safeParse(name).success);
+  const bad = names.filter((name) => !namespaceName.safeParse(name).success);
   if (names.length === 0 || bad.length > 0) {
     throw new CliError(`--namespace must be a comma-separated list of namespace names${bad.length > 0 ? `, got ${JSON.stringify(bad[0])}` : ''}`, 2);
   }

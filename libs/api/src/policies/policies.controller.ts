@@ -2,13 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
   createPolicyRevisionBody, createPolicyRevisionQuery, policyDiffParams, policyDocument, policyListQuery, policyRevisionParams,
-  POLICY_UPLOAD_DEFAULT_NAME, POLICY_UPLOAD_MAX_BYTES,
+  POLICY_UPLOAD_DEFAULT_NAME,
 } from '@driftwatch/contracts';
 import { z } from 'zod';
 import { CurrentActor, RequireRole, type Actor } from '../auth/access.js';
 import { parseOr400 } from '../validation/zod.pipe.js';
 import { PolicyRevisionsService } from './policy-revisions.service.js';
-import { bodyKind, readTextBody } from './yaml-body.js';
+import { bodyKind, yamlText } from './yaml-body.js';
 
 /** A JSON upload takes no query: `name` and `activate` are for a YAML body (JSON carries `activate` itself). */
 const yamlOnly = z.undefined({ error: 'is only for a YAML body; a JSON body carries activate in the body and names in documents' });
@@ -18,8 +18,8 @@ const noQuery = z.object({ name: yamlOnly.optional(), activate: yamlOnly.optiona
  * `/api/v1/policies`: policy revisions. Any key reads (revisions are cluster-wide configuration, not traffic, so a
  * namespace-scoped key reads them too); an operator uploads; an admin activates (also `activate: true` on upload).
  * An upload is JSON `{documents: [{name, text}], activate?}` or the YAML itself (`application/yaml`,
- * `text/yaml`; `?name=` and `?activate=`), read here with its own 8 MiB limit so it composes with the app's
- * JSON body limit.
+ * `text/yaml`; `?name=` and `?activate=`), which the app's parser (`configureHttp`) reads as bytes with its own
+ * 8 MiB limit, apart from the JSON body limit.
  */
 @Controller('policies')
 export class PoliciesController {
@@ -57,9 +57,7 @@ export class PoliciesController {
     let documents: { name: string; text: string }[];
     let activate: boolean;
     if (bodyKind(request) === 'yaml') {
-      // The app's parser takes YAML as raw bytes (up to POLICY_UPLOAD_MAX_BYTES); read here when no parser did.
-      const text = typeof body === 'string' ? body : await readTextBody(request, POLICY_UPLOAD_MAX_BYTES);
-      documents = [parseOr400(policyDocument, { name: options.name ?? POLICY_UPLOAD_DEFAULT_NAME, text })];
+      documents = [parseOr400(policyDocument, { name: options.name ?? POLICY_UPLOAD_DEFAULT_NAME, text: yamlText(body) })];
       activate = options.activate ?? false;
     } else {
       if (options.name !== undefined || options.activate !== undefined) parseOr400(noQuery, query);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import { UnsupportedMediaTypeException } from '@nestjs/common';
 import { POLICY_YAML_CONTENT_TYPES } from '@driftwatch/contracts';
+import { badRequest } from '../validation/zod.pipe.js';
 
 /** What a request body is, by its Content-Type: JSON (parsed by the app's JSON parser), YAML text, or nothing. */
 export type BodyKind = 'json' | 'yaml' | 'none';
@@ -30,30 +31,15 @@ function unsupported(header: string | undefined): never {
 }
 
 /**
- * Reads a text body of at most `limit` bytes, for one route (the app's parsers leave other content types
- * unread, so this composes with whatever JSON limits the app sets). A body over the limit is read to its end and
- * dropped (as the JSON parser does, so the client gets the answer instead of a reset), then refused with 413;
- * a body that is not UTF-8 is a 400.
+ * The text of a YAML body as the app's raw parser leaves it (`configureHttp` reads YAML as bytes, up to
+ * POLICY_UPLOAD_MAX_BYTES, and answers 413 beyond). A 400 when there is no body at all (a YAML type without
+ * Content-Length or Transfer-Encoding: the parser had nothing to read) or when it is not UTF-8.
  */
-export async function readTextBody(request: IncomingMessage, limit: number): Promise<string> {
-  const parsed = (request as IncomingMessage & { body?: unknown }).body;
-  if (Buffer.isBuffer(parsed)) return decodeUtf8(parsed);
-  const declared = Number(request.headers['content-length']);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= limit && !(declared > limit)) chunks.push(chunk);
-  }
-  if (size > limit || declared > limit) throw new PayloadTooLargeException(`the YAML body is over the limit of ${limit} bytes`);
-  return decodeUtf8(Buffer.concat(chunks));
-}
-
-/** The text of a YAML body, or a 400 when it is not UTF-8. */
-function decodeUtf8(bytes: Buffer): string {
+export function yamlText(body: unknown): string {
+  if (!Buffer.isBuffer(body)) throw badRequest([{ path: '(root)', message: 'a YAML body is required (the manifests)' }]);
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: 'invalid request: (root): the YAML body is not valid UTF-8', issues: [{ path: '(root)', message: 'is not valid UTF-8' }] });
+    throw badRequest([{ path: '(root)', message: 'the YAML body is not valid UTF-8' }]);
   }
 }

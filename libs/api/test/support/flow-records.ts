@@ -1,4 +1,9 @@
-import type { EvidenceRow, FlowRecordRow, FlowStore } from '@driftwatch/persistence';
+/**
+ * Flow records written straight as rows: {@link flowRecord} makes one, {@link insertRecords} writes rows through the
+ * pipeline's own writer. `seed-flows.ts` makes its rows from flows judged as the pipeline judges them, and writes
+ * them with these.
+ */
+import type { EndpointIdentityRow, EvidenceRow, FlowRecordRow, FlowStore } from '@driftwatch/persistence';
 
 /** A flow record with every field set to something plain; `overrides` say what the test cares about. */
 export function flowRecord(windowStart: Date, overrides: Partial<FlowRecordRow> = {}): FlowRecordRow {
@@ -54,10 +59,17 @@ export function evidenceOf(record: FlowRecordRow, flowId: string, offsetMs: numb
   };
 }
 
-/** Inserts records (and evidence) through the pipeline's own writer, in batches of `batch`. */
-export async function insertRecords(store: FlowStore, records: readonly FlowRecordRow[], evidence: readonly EvidenceRow[] = [], batch = 5000): Promise<void> {
-  for (let i = 0; i < records.length; i += batch) {
-    await store.writeBatch({ records: records.slice(i, i + batch), evidence: i === 0 ? evidence : [], events: [], states: [] });
+const BATCH = 5000;
+
+/**
+ * Inserts records through the pipeline's own writer, in batches of 5000; the evidence and the endpoint identities
+ * the records point at go with the first batch.
+ */
+export async function insertRecords(
+  store: FlowStore, records: readonly FlowRecordRow[], evidence: readonly EvidenceRow[] = [], identities: readonly EndpointIdentityRow[] = [],
+): Promise<void> {
+  for (let i = 0; i === 0 || i < records.length; i += BATCH) {
+    const first = i === 0;
+    await store.writeBatch({ identities: first ? identities : [], records: records.slice(i, i + BATCH), evidence: first ? evidence : [], events: [], states: [] });
   }
-  if (records.length === 0 && evidence.length > 0) await store.writeBatch({ records: [], evidence, events: [], states: [] });
 }

@@ -1,19 +1,20 @@
 /**
  * Stored traffic for the what-if and compliance tests: the examples/shop policies and capture (read from the
- * repository's examples/), judged as the pipeline judges them and written through the flow repositories, one
- * record per flow, with endpoint identities and rule attribution (the collector's own tests prove the pipeline
+ * repository's examples/), judged as the pipeline judges them and written through the flow repositories (rows made
+ * and written with `flow-records.ts`), one record per flow, with endpoint identities and rule attribution (the collector's own tests prove the pipeline
  * writes exactly these; this lib may not import the collector).
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  connectionSide, FlowClassifier, judgedAsPod, normalizeHubbleJsonLine, type Flow, type FlowEndpoint,
+  FlowClassifier, judgedAsPod, normalizeHubbleJsonLine, recordedConnection, type Flow, type FlowEndpoint,
 } from '@driftwatch/flow';
 import {
   applyMigrations, dropDatabase, ensureDatabase, type FlowStore, withDatabase, type EndpointIdentityRow, type FlowRecordRow,
 } from '@driftwatch/persistence';
 import type { HalfDecision, ManifestSource, PolicySnapshot } from '@driftwatch/policy-engine';
+import { flowRecord, insertRecords } from './flow-records.js';
 
 const shopDir = join(import.meta.dirname, '..', '..', '..', '..', 'examples', 'shop');
 
@@ -90,19 +91,15 @@ export async function seedRecords(store: FlowStore, snapshot: PolicySnapshot, fl
     if (c.label === undefined) continue;
     const time = flow.time + (options.shiftMs ?? 0);
     const start = time - (time % 10_000);
-    const src = connectionSide(flow.src);
-    const dst = connectionSide(flow.dst);
     const keep = options.identities ?? true;
-    records.push({
-      windowStart: new Date(start), windowEnd: new Date(start + 10_000), source: flow.source, cluster: '', srcNamespace: src.namespace,
-      srcWorkload: src.workload, srcIp: src.ip, dstNamespace: dst.namespace, dstWorkload: dst.workload, dstIp: dst.ip, dstPort: flow.dstPort ?? null,
-      protocol: flow.protocol ?? 'unknown', direction: flow.direction, observed: flow.verdict, dropReason: flow.dropReason ?? null, event: flow.event,
+    records.push(flowRecord(new Date(start), {
+      source: flow.source, ...recordedConnection(flow), event: flow.event,
       label: c.label, driftKind: c.drift ?? null, policyRevisionId: options.revisionId, flowCount: flow.count, firstSeen: new Date(time),
       lastSeen: new Date(time), sampleFlowId: flow.id, issues: c.issues,
       srcIdentity: keep ? identity(flow.src) : null, dstIdentity: keep ? identity(flow.dst) : null,
       allowedBy: c.label === 'allowed' ? (c.declared ? [...ruleRef(c.declared.egress), ...ruleRef(c.declared.ingress)].sort() : []) : null,
-    });
+    }));
   }
-  await store.writeBatch({ identities: [...identities.values()], records, evidence: [], events: [], states: [] });
+  await insertRecords(store, records, [], [...identities.values()]);
   return records;
 }

@@ -1,5 +1,5 @@
 import type { FlowIssueCode } from '@driftwatch/contracts';
-import { connectionSide, type Classification, type Flow, type FlowEndpoint } from '@driftwatch/flow';
+import { recordedConnection, type Classification, type Flow, type FlowEndpoint } from '@driftwatch/flow';
 import type { EvidenceRow, FlowRecordRow } from '@driftwatch/persistence';
 import type { EndpointIdentityRow } from '@driftwatch/persistence';
 import { renderExplanation, type HalfDecision, type RuleMatch } from '@driftwatch/policy-engine';
@@ -141,25 +141,12 @@ export class WindowAggregator {
       record = leaf.get(rest);
     }
     if (!record) {
-      const src = connectionSide(flow.src);
-      const dst = connectionSide(flow.dst);
       record = {
-        row: {
+        row: Object.assign(recordedConnection(flow), {
           windowStart: new Date(windowStart),
           windowEnd: new Date(window.end),
           source: flow.source,
           cluster: flow.cluster ?? '',
-          srcNamespace: src.namespace,
-          srcWorkload: src.workload,
-          srcIp: src.ip,
-          dstNamespace: dst.namespace,
-          dstWorkload: dst.workload,
-          dstIp: dst.ip,
-          dstPort: flow.dstPort ?? null,
-          protocol: flow.protocol ?? 'unknown',
-          direction: flow.direction,
-          observed: flow.verdict,
-          dropReason: flow.dropReason ?? null,
           event: flow.event,
           label,
           driftKind: classification.drift ?? null,
@@ -167,7 +154,7 @@ export class WindowAggregator {
           sampleFlowId: flow.id,
           srcIdentity: srcIdentity?.id ?? null,
           dstIdentity: dstIdentity?.id ?? null,
-        },
+        }),
         flowCount: 0,
         firstSeen: flow.time,
         lastSeen: flow.time,

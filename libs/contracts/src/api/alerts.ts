@@ -26,10 +26,7 @@ export const alertListQuery = z
 /** `POST /api/v1/alerts/{id}/suppress` body. */
 export const suppressBody = z
   .object({
-    until: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
-      .transform((s) => new Date(s))
-      .refine((d) => d.getTime() > Date.now(), 'must be in the future'),
+    until: isoDateTimeInput.refine((d) => d.getTime() > Date.now(), 'must be in the future'),
     reason: z.string({ error: 'must be a text' }).trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters'),
   })
   .strict();

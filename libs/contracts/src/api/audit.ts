@@ -3,6 +3,7 @@
  * who made it and when; and the closed lists of what `audit_log.action` and `target_type` hold.
  */
 import { z } from 'zod';
+import { isoDateTimeInput, isoTime, listOf } from './common.js';
 import type { RouteContract } from './route-contract.js';
 
 /**
@@ -24,25 +25,14 @@ export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 /** Who an audit entry names besides API key prefixes: the CLI, and a collector putting its POLICY_DIR in force. */
 export const AUDIT_SYSTEM_ACTORS = ['cli', 'policy-dir'] as const;
 
-const isoTime = z.iso.datetime();
-const isoInput = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).transform((s) => new Date(s));
-
-/** A comma list (or repeated parameter) of members of `values`. */
-function listOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
-    .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })).min(1, 'must name at least one'));
-}
-
 /** An audit entry id: a positive decimal integer (bigint). */
 export const auditEntryId = z.string().regex(/^[1-9]\d{0,17}$/, 'must be an audit entry id (a positive integer)');
 
 /** `GET /api/v1/audit-log` query. `from` is inclusive, `to` exclusive. */
 export const auditLogQuery = z
   .strictObject({
-    from: isoInput.optional().meta({ description: 'entries at or after this time' }),
-    to: isoInput.optional().meta({ description: 'entries before this time' }),
+    from: isoDateTimeInput.optional().meta({ description: 'entries at or after this time' }),
+    to: isoDateTimeInput.optional().meta({ description: 'entries before this time' }),
     action: listOf(AUDIT_ACTIONS).optional().meta({ description: 'one or more actions, comma-separated' }),
     actor: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional().meta({ description: 'a key prefix, `cli` or `policy-dir`' }),
     targetType: listOf(AUDIT_TARGET_TYPES).optional(),

@@ -11,14 +11,14 @@ export const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export const namespaceName = z.string().regex(NAMESPACE_NAME, 'must be a namespace name');
 
 /**
- * A query parameter listing allowed values: `a,b,c`, or the parameter repeated (`?x=a&x=b`); parsed to an array
- * of members of `values`.
+ * A query parameter listing allowed values: `a,b,c`, or the parameter repeated (`?x=a&x=b`); parsed to a non-empty
+ * array of members of `values` (an empty `?x=` is refused: it names no filter).
  */
 export function listOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
-    .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })))
+    .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })).min(1, `must name at least one of ${values.join(', ')}`))
     .meta({
       description: `one or more of ${values.join(', ')}, separated by commas or as a repeated parameter`,
       examples: [values.slice(0, 2).join(',')],
@@ -27,7 +27,7 @@ export function listOf<const T extends readonly [string, ...string[]]>(values: T
 
 /** An ISO 8601 time with an offset, as requests give it; parsed to a Date. */
 export const isoDateTimeInput = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+  .datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone (2026-01-31T12:00:00Z)' })
   .transform((s) => new Date(s));
 
 /** A time as answers carry it: ISO 8601 in UTC (`2026-01-31T12:00:00.000Z`). */

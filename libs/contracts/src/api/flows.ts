@@ -8,6 +8,7 @@ import { flowIssueCodeSchema } from '../flow-issues.js';
 import {
   collectorEventKindSchema, DRIFT_KINDS, driftKindSchema, FLOW_LABELS, flowLabelSchema, OBSERVED_VERDICTS, observedVerdictSchema,
 } from '../vocabulary.js';
+import { isoDateTimeInput, isoTime, listOf, namespaceName } from './common.js';
 import type { RouteContract } from './route-contract.js';
 
 // --- Record ids and cursors -------------------------------------------------------------------------------
@@ -63,9 +64,6 @@ const flowRecordId = z.string().transform((text, ctx) => {
 
 // --- Filters -----------------------------------------------------------------------------------------------
 
-/** A Kubernetes namespace name (a DNS label). */
-const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name');
-
 /** One side of a flow to match: a workload of a namespace, a namespace, an address, or a network. */
 export type EndpointFilter =
   | { readonly kind: 'workload'; readonly namespace: string; readonly workload: string }
@@ -99,21 +97,10 @@ const endpointFilter = z
 export const FLOW_LABEL_FILTERS = [...FLOW_LABELS, 'unlabeled'] as const;
 export type FlowLabelFilter = (typeof FLOW_LABEL_FILTERS)[number];
 
-/** `a,b,c` of allowed values, or the same as a repeated parameter. */
-function listOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z
-    .union([z.string(), z.array(z.string())])
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
-    .pipe(z.array(z.enum(values, { error: `must be one of ${values.join(', ')}` })).min(1, `must name at least one of ${values.join(', ')}`));
-}
-
 /** Flow times are stored from 1970 to 9999 (README: a time outside is a malformed message). */
 const EARLIEST = Date.UTC(1970, 0, 1);
 const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-const isoTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 date-time (2026-01-31T12:00:00Z)' })
-  .transform((s) => new Date(s))
-  .refine((d) => d.getTime() >= EARLIEST && d.getTime() <= LATEST, 'must be from 1970 to 9999');
+const flowTime = isoDateTimeInput.refine((d) => d.getTime() >= EARLIEST && d.getTime() <= LATEST, 'must be from 1970 to 9999');
 /** A whole number written in decimal digits (no sign, exponent, hex or blank), from `min` to `max`. */
 const wholeNumber = (min: number, max: number) =>
   z
@@ -125,8 +112,8 @@ const token = (what: string) => z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,
 
 /** The filters every flow route takes (all optional; the time range defaults to the last hour). */
 const flowFilterFields = {
-  from: isoTime.optional().describe('windows starting at or after this time; default: one hour before `to`'),
-  to: isoTime.optional().describe('windows starting before this time; default: now'),
+  from: flowTime.optional().describe('windows starting at or after this time; default: one hour before `to`'),
+  to: flowTime.optional().describe('windows starting before this time; default: now'),
   namespace: namespaceName.optional().describe('either side in this namespace'),
   src: endpointFilter.optional().describe('the source: `namespace/workload`, `namespace`, an IP address or a CIDR'),
   dst: endpointFilter.optional().describe('the destination: `namespace/workload`, `namespace`, an IP address or a CIDR'),
@@ -200,13 +187,11 @@ export function flowTimeRange(query: { from?: Date | undefined; to?: Date | unde
 
 // --- Answers -----------------------------------------------------------------------------------------------
 
-const isoString = z.iso.datetime();
-
 /** One stored flow record: the flows of one window with the same connection key, verdicts and label. */
 export const flowRecordSchema = z.object({
   id: z.string().describe('opaque; use it with /flows/{id}/evidence (and as a cursor: the records after it)'),
-  windowStart: isoString,
-  windowEnd: isoString,
+  windowStart: isoTime,
+  windowEnd: isoTime,
   source: z.string().describe('hubble, goldmane or calico-enterprise'),
   cluster: z.string(),
   srcNamespace: z.string().nullable(),
@@ -225,8 +210,8 @@ export const flowRecordSchema = z.object({
   driftKind: driftKindSchema.nullable(),
   policyRevisionId: z.number().int().nullable(),
   flowCount: z.number().int(),
-  firstSeen: isoString,
-  lastSeen: isoString,
+  firstSeen: isoTime,
+  lastSeen: isoTime,
   sampleFlowId: z.string().nullable(),
   issues: z.array(flowIssueCodeSchema),
 });
@@ -245,7 +230,7 @@ export type FlowListResponse = z.output<typeof flowListResponse>;
 export const flowEvidenceSchema = z.object({
   id: z.string(),
   flowId: z.string(),
-  observedAt: isoString,
+  observedAt: isoTime,
   source: z.string(),
   direction: z.string(),
   label: flowLabelSchema.describe('the decision: denied or unexpected'),
@@ -278,13 +263,13 @@ export const connectionEdgeSchema = z.object({
   protocol: z.string(),
   counts: z.object({ allowed: z.number().int(), denied: z.number().int(), unexpected: z.number().int(), unlabeled: z.number().int() }),
   flows: z.number().int().describe('all flows of the edge (the sum of counts)'),
-  lastSeen: isoString,
+  lastSeen: isoTime,
 });
 export type ConnectionEdge = z.output<typeof connectionEdgeSchema>;
 
 export const connectionsResponse = z.object({
-  from: isoString,
-  to: isoString,
+  from: isoTime,
+  to: isoTime,
   edges: z.array(connectionEdgeSchema).describe('most flows first'),
 });
 export type ConnectionsResponse = z.output<typeof connectionsResponse>;
@@ -293,7 +278,7 @@ export type ConnectionsResponse = z.output<typeof connectionsResponse>;
 export const collectorGapSchema = z.object({
   kind: collectorEventKindSchema,
   count: z.number().int(),
-  at: isoString,
+  at: isoTime,
   details: z.record(z.string(), z.unknown()).describe('per kind; for keys scoped to namespaces only the fields that cannot quote flow data'),
 });
 
@@ -303,9 +288,9 @@ export const collectorSchema = z.object({
   address: z.string(),
   connected: z.boolean(),
   lastError: z.string().nullable(),
-  lastSeenTime: isoString.nullable(),
+  lastSeenTime: isoTime.nullable(),
   lostEvents: z.number().int(),
-  updatedAt: isoString,
+  updatedAt: isoTime,
   cursor: z.record(z.string(), z.unknown()).describe('the resume position (source-specific)'),
   gaps: z.array(collectorGapSchema).describe('the last 24 hours, newest first, at most 50'),
 });

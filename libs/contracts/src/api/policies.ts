@@ -3,6 +3,7 @@
  * two revisions down to the rule, upload, and activation (which switches every running collection).
  */
 import { z } from 'zod';
+import { isoTime } from './common.js';
 import type { RouteContract } from './route-contract.js';
 
 /** Largest YAML body of `POST /api/v1/policies` (one manifest file's limit in a policy directory: 8 MiB). */
@@ -14,8 +15,6 @@ export const POLICY_UPLOAD_MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 export const POLICY_YAML_CONTENT_TYPES = ['application/yaml', 'text/yaml', 'application/x-yaml'] as const;
 /** The document name a YAML body is stored under unless `?name=` says otherwise. */
 export const POLICY_UPLOAD_DEFAULT_NAME = 'upload.yaml';
-
-const isoTime = z.iso.datetime();
 
 /** A revision number: a positive decimal integer. */
 export const policyRevisionId = z.string().regex(/^[1-9]\d{0,8}$/, 'must be a revision number (a positive integer)');

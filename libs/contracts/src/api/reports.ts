@@ -1,11 +1,11 @@
-import { errorBody } from './common.js';
 /**
  * The compliance report: per namespace, how the active revision isolates it (default deny, pods no policy
  * selects, policies that select nothing), which rules admitted no traffic in a time range, and its open alerts.
  */
 import { z } from 'zod';
+import { errorBody, isoDateTimeInput, isoTime, namespaceName } from './common.js';
 import type { RouteContract } from './route-contract.js';
-import { checkTimeRange, isoTimeSchema, namespaceNameSchema } from './whatif.js';
+import { checkTimeRange } from './whatif.js';
 
 /** What a finding says; one CSV row each. */
 export const COMPLIANCE_FINDING_CODES = [
@@ -36,9 +36,9 @@ export const COMPLIANCE_DEFAULT_DAYS = 7;
 export const complianceQuerySchema = z
   .object({
     /** One namespace (default: every namespace of the revision and of the range's traffic the key may read). */
-    namespace: namespaceNameSchema.optional(),
-    from: isoTimeSchema.optional(),
-    to: isoTimeSchema.optional(),
+    namespace: namespaceName.optional(),
+    from: isoDateTimeInput.optional(),
+    to: isoDateTimeInput.optional(),
     format: z.enum(['json', 'csv'], { error: 'must be json or csv' }).default('json'),
   })
   .strict()
@@ -90,9 +90,9 @@ export type NamespaceCompliance = z.infer<typeof namespaceComplianceSchema>;
 
 export const complianceReportSchema = z.object({
   /** The active revision the report judges with; null when none was ever recorded. */
-  revision: z.object({ id: z.number().int(), activatedAt: z.iso.datetime().nullable() }).nullable(),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
+  revision: z.object({ id: z.number().int(), activatedAt: isoTime.nullable() }).nullable(),
+  from: isoTime,
+  to: isoTime,
   /** Allowed records of the range judged against the active revision, whose rules count as used. */
   attributedRecords: z.number().int(),
   namespaces: z.array(namespaceComplianceSchema),

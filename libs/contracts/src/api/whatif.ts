@@ -1,10 +1,10 @@
-import { errorBody } from './common.js';
 /**
  * What-if: judge the stored flow records of a time range again, against a candidate policy revision, and say
  * which connections would change label. `POST /api/v1/whatif` and `driftwatch whatif` answer the same shape.
  */
 import { z } from 'zod';
 import { flowLabelSchema } from '../vocabulary.js';
+import { errorBody, isoDateTimeInput, isoTime, namespaceName } from './common.js';
 import type { RouteContract } from './route-contract.js';
 
 /** The longest range a what-if or a compliance report reads. */
@@ -15,12 +15,6 @@ export const WHATIF_SAMPLES_PER_TRANSITION = 10;
 export const WHATIF_TIME_LIMIT_SECONDS = 60;
 /** Documents and bytes a candidate given inline may hold. */
 export const CANDIDATE_LIMITS = { documents: 1000, documentBytes: 4 * 1024 * 1024, nameLength: 1024 } as const;
-
-/** A Kubernetes namespace name (an RFC 1123 label). */
-export const namespaceNameSchema = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name');
-
-/** An ISO 8601 date-time with a time zone, as a Date. */
-export const isoTimeSchema = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time with a time zone' }).transform((s) => new Date(s));
 
 /**
  * Checks a time range `[from, to)`: `to` after `from`, at most {@link MAX_RANGE_DAYS} days (for `superRefine`).
@@ -55,10 +49,10 @@ export const whatIfCandidateSchema = z.union(
 export const whatIfRequestSchema = z
   .object({
     candidate: whatIfCandidateSchema,
-    from: isoTimeSchema,
-    to: isoTimeSchema,
+    from: isoDateTimeInput,
+    to: isoDateTimeInput,
     /** Only records with one of these namespaces on either side (default: every namespace the key may read). */
-    namespaces: z.array(namespaceNameSchema).min(1, 'must name at least one namespace').max(100, 'must name at most 100 namespaces').optional(),
+    namespaces: z.array(namespaceName).min(1, 'must name at least one namespace').max(100, 'must name at most 100 namespaces').optional(),
   })
   .strict()
   .superRefine(checkTimeRange);
@@ -114,8 +108,8 @@ export const whatIfResultSchema = z.object({
     revision: z.number().int().nullable(),
     policies: z.number().int(),
   }),
-  from: z.iso.datetime(),
-  to: z.iso.datetime(),
+  from: isoTime,
+  to: isoTime,
   /** The namespaces read (either side), or `*` for all. */
   namespaces: z.union([z.array(z.string()), z.literal('*')]),
   /** One per (stored label → candidate label) pair that changed, most records first. */

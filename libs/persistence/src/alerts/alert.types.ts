@@ -1,4 +1,5 @@
 import type { AlertEventType, AlertResolution, AlertStatus, DriftKind, Severity } from '@driftwatch/contracts';
+import type { RecordedConnectionKey } from '@driftwatch/flow';
 import { textArray, type Sql } from '../flows/sql-client.js';
 
 export type { AlertStatus } from '@driftwatch/contracts';
@@ -14,20 +15,12 @@ export type { AlertResolution } from '@driftwatch/contracts';
  * An alert as events, lists and webhooks carry it (no explanation or sample flow). Ids are decimal strings
  * (bigint); times are ISO 8601.
  */
-export interface AlertSummary {
+export interface AlertSummary extends RecordedConnectionKey {
   readonly id: string;
   readonly status: AlertStatus;
   readonly severity: AlertSeverity;
   readonly driftKind: AlertDriftKind;
   readonly cluster: string;
-  readonly srcNamespace: string | null;
-  readonly srcWorkload: string | null;
-  readonly srcIp: string | null;
-  readonly dstNamespace: string | null;
-  readonly dstWorkload: string | null;
-  readonly dstIp: string | null;
-  readonly dstPort: number | null;
-  readonly protocol: string;
   readonly flowCount: number;
   readonly firstSeen: string;
   readonly lastSeen: string;
@@ -58,19 +51,11 @@ export interface AlertEventRecord {
 }
 
 /** What the drift detector knows when it opens (or counts) an alert. */
-export interface AlertCandidate {
+export interface AlertCandidate extends RecordedConnectionKey {
   readonly connectionKey: string;
   readonly driftKind: AlertDriftKind;
   readonly severity: AlertSeverity;
   readonly cluster: string;
-  readonly srcNamespace: string | null;
-  readonly srcWorkload: string | null;
-  readonly srcIp: string | null;
-  readonly dstNamespace: string | null;
-  readonly dstWorkload: string | null;
-  readonly dstIp: string | null;
-  readonly dstPort: number | null;
-  readonly protocol: string;
   readonly flowCount: number;
   readonly firstSeen: Date;
   readonly lastSeen: Date;

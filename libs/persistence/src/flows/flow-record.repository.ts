@@ -1,23 +1,13 @@
 import type { DriftKind, FlowIssueCode, FlowLabel } from '@driftwatch/contracts';
+import type { RecordedConnection } from '@driftwatch/flow';
 import type { Sql } from './sql-client.js';
 
 /** One aggregated row of `flow_records`: flows of one window with the same key, verdict and label. */
-export interface FlowRecordRow {
+export interface FlowRecordRow extends RecordedConnection {
   readonly windowStart: Date;
   readonly windowEnd: Date;
   readonly source: string;
   readonly cluster: string;
-  readonly srcNamespace: string | null;
-  readonly srcWorkload: string | null;
-  readonly srcIp: string | null;
-  readonly dstNamespace: string | null;
-  readonly dstWorkload: string | null;
-  readonly dstIp: string | null;
-  readonly dstPort: number | null;
-  readonly protocol: string;
-  readonly direction: string;
-  readonly observed: string;
-  readonly dropReason: string | null;
   readonly event: string;
   readonly label: FlowLabel | null;
   readonly driftKind: DriftKind | null;
