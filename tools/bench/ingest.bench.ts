@@ -122,7 +122,7 @@ async function measure(run: number, url: string, relayAddress: string, snapshot:
   const copy = await copyBaseline(url);
   say(`baseline  plain COPY of ${fmt(FLOWS)} flat rows:                ${fmt(copy)} rows/s`);
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
-  await sql`truncate flow_records, evidence_flows, collector_events, collector_state`;
+  await sql`truncate flow_records, connection_hours, evidence_flows, collector_events, collector_state`;
   await sql.end();
   const store = await FlowStore.open(url);
   await store.flowRecords.ensurePartitions();

@@ -6,6 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, createMigration, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
+import { connectSql } from '../src/flows/sql-client.js';
+import { connectionHoursDrift } from './connection-hours-check.js';
 
 const serverUrl = inject('serverUrl');
 
@@ -57,6 +59,7 @@ describe('applyMigrations on an empty database', () => {
       'audit_log',
       'collector_events',
       'collector_state',
+      'connection_hours',
       'endpoint_identities',
       'evidence_flows',
       'flow_records',
@@ -86,6 +89,58 @@ describe('time partitions of flow records', () => {
     const [first] = await query<{ n: number }>(url, `select driftwatch_ensure_partitions('flow_records', '2030-01-01', 3) as n`);
     const [again] = await query<{ n: number }>(url, `select driftwatch_ensure_partitions('flow_records', '2030-01-01', 3) as n`);
     expect([first?.n, again?.n]).toEqual([3, 0]);
+  });
+});
+
+describe('the connection_hours migration on a database with records', () => {
+  const name = `driftwatch_migrate_rollup_${randomBytes(4).toString('hex')}`;
+  const url = withDatabase(serverUrl, name);
+  const before = mkdtempSync(join(tmpdir(), 'driftwatch-migrations-'));
+  beforeAll(async () => {
+    await ensureDatabase(serverUrl, name);
+    cpSync(defaultMigrationsDir, before, { recursive: true });
+    for (const folder of readdirSync(before)) if (folder >= '20261202131500') rmSync(join(before, folder), { recursive: true });
+  });
+  afterAll(async () => {
+    await dropDatabase(serverUrl, name);
+    rmSync(before, { recursive: true, force: true });
+  });
+
+  it('fills the rollup from the records stored before, exactly, and keys nulls as equal', async () => {
+    await applyMigrations(url, { migrationsDir: before });
+    expect(await query(url, `select to_regclass('public.connection_hours') as t`)).toEqual([{ t: null }]);
+    // records as an older writer stored them: two hours, sides with and without workloads, a label and none
+    await query(url, `
+      insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip, dst_namespace, dst_workload,
+        dst_ip, dst_port, protocol, direction, observed, event, label, drift_kind, flow_count, first_seen, last_seen)
+      select t, t + interval '10 seconds', 'hubble', '', 'a', case when i % 3 = 0 then null else 'web' end, ('10.0.0.' || i % 4)::inet,
+        case when i % 5 = 0 then null else 'b' end, case when i % 5 = 0 then null else 'api' end, ('203.0.113.' || i % 2)::inet,
+        case when i % 7 = 0 then null else 443 end, 'TCP', 'egress', 'forwarded', 'connection',
+        case when i % 4 = 0 then null else 'allowed' end::flow_label, null, i, t, t + interval '1 second'
+      from generate_series(1, 200) as i, lateral (select '2030-03-01T10:00:00Z'::timestamptz + i * interval '40 seconds' as t) w`);
+    expect(await applyMigrations(url)).toEqual(['20261202131500_connection_hours']);
+    const sql = connectSql(url, 1);
+    try {
+      expect(await connectionHoursDrift(sql)).toEqual([]);
+      const [rollup] = await sql<{ rows: number; records: number; flows: string }[]>`
+        select count(*)::int as rows, sum(records)::int as records, sum(flows)::text as flows from connection_hours`;
+      expect(rollup).toMatchObject({ records: 200, flows: String((200 * 201) / 2) });
+      expect(rollup?.rows).toBeLessThan(100);
+      // a key with nulls is one key: adding to it updates its row
+      const [nulls] = await sql<{ hour: Date }[]>`select hour from connection_hours where dst_port is null and label is null and dst_workload is null limit 1`;
+      expect(nulls).toBeDefined();
+      const again = await sql`
+        insert into connection_hours (hour, source, cluster, src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port,
+          protocol, label, drift_kind, flows, records, last_seen)
+        select hour, source, cluster, src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, label, drift_kind,
+          1, 1, last_seen
+        from connection_hours where dst_port is null and label is null and dst_workload is null
+        on conflict (hour, source, cluster, src_namespace, src_workload, src_ip, dst_namespace, dst_workload, dst_ip, dst_port, protocol, label, drift_kind)
+        do nothing`;
+      expect(again.count).toBe(0);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 });
 

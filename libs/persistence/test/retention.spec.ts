@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, applyRetention, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
+import { connectionHoursReturning, connectionHoursUpsert } from '../src/flows/connection-hours.sql.js';
 import { connectSql, type Sql } from '../src/flows/sql-client.js';
+import { connectionHoursDrift } from './connection-hours-check.js';
 
 /**
  * Retention on real daily partitions, in a database of its own (the pass deletes old rows of the default
@@ -28,10 +30,20 @@ async function partitions(table: string): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
+/** Records at these times, with their hourly rollup (as the writer adds it). */
 async function insertFlows(times: readonly string[]): Promise<void> {
   await sql`
-    insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
-    select 'egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', t, t, t, t, 1 from unnest(${sql.array([...times])}::timestamptz[]) as t`;
+    with ins as (
+      insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
+      select 'egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', t, t, t, t, 1 from unnest(${sql.array([...times])}::timestamptz[]) as t
+      returning ${connectionHoursReturning(sql)})
+    ${connectionHoursUpsert(sql, 'ins')}`;
+}
+
+/** The hours of the rollup (ISO), oldest first, with the records summed in each. */
+async function rollupHours(): Promise<Record<string, number>> {
+  const rows = await sql<{ hour: Date; records: number }[]>`select hour, sum(records)::int as records from connection_hours group by 1 order by 1`;
+  return Object.fromEntries(rows.map((r) => [r.hour.toISOString(), r.records]));
 }
 
 async function insertEvidence(times: readonly string[]): Promise<void> {
@@ -50,9 +62,14 @@ describe('retention by daily partitions', () => {
   it('drops only partitions wholly older than the cutoff, never the default one, and deletes old rows that landed in it', async () => {
     await sql`select driftwatch_ensure_partitions('flow_records', '2001-01-01', 6), driftwatch_ensure_partitions('evidence_flows', '2001-01-01', 6)`;
     // 2000-12-20 has no partition: those rows land in the default partition (12,000 of them: more than one delete batch).
-    await insertFlows(['2001-01-01T10:00:00Z', '2001-01-03T23:59:59Z', '2001-01-04T12:00:00Z', '2001-01-05T00:00:00Z', ...Array(12_000).fill('2000-12-20T00:00:00Z'), '2030-06-01T00:00:00Z']);
+    // 2001-01-04T05:00 is older than the cutoff below, in a partition that stays: it stays, and so does its hour.
+    await insertFlows(['2001-01-01T10:00:00Z', '2001-01-03T23:59:59Z', '2001-01-04T05:00:00Z', '2001-01-04T12:00:00Z', '2001-01-05T00:00:00Z', ...Array(12_000).fill('2000-12-20T00:00:00Z'), '2030-06-01T00:00:00Z']);
     await insertEvidence(['2001-01-01T10:00:00Z', '2001-01-02T10:00:00Z', '2000-12-31T00:00:00Z']);
-    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 12_001, flow_records_p20010101: 1, flow_records_p20010103: 1, flow_records_p20010104: 1, flow_records_p20010105: 1 });
+    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 12_001, flow_records_p20010101: 1, flow_records_p20010103: 1, flow_records_p20010104: 2, flow_records_p20010105: 1 });
+    expect(await rollupHours()).toEqual({
+      '2000-12-20T00:00:00.000Z': 12_000, '2001-01-01T10:00:00.000Z': 1, '2001-01-03T23:00:00.000Z': 1, '2001-01-04T05:00:00.000Z': 1,
+      '2001-01-04T12:00:00.000Z': 1, '2001-01-05T00:00:00.000Z': 1, '2030-06-01T00:00:00.000Z': 1,
+    });
 
     const lines: string[] = [];
     const logger = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`), error: (l: string) => lines.push(`ERROR ${l}`), debug: () => undefined };
@@ -63,6 +80,7 @@ describe('retention by daily partitions', () => {
     expect(outcome.dropped.map((d) => d.partition)).toEqual(['flow_records_p20010101', 'flow_records_p20010102', 'flow_records_p20010103', 'evidence_flows_p20010101']);
     expect(outcome.deleted).toEqual([
       { table: 'flow_records', partition: 'flow_records_default', rows: 12_000 },
+      { table: 'connection_hours', partition: 'connection_hours', rows: 1 },
       { table: 'evidence_flows', partition: 'evidence_flows_default', rows: 1 },
     ]);
     expect(outcome.deferred).toEqual([]);
@@ -71,6 +89,7 @@ describe('retention by daily partitions', () => {
       'retention: dropped flow_records_p20010102 (rows before 2001-01-03T00:00:00.000Z; FLOW_RETENTION_DAYS=4)',
       'retention: dropped flow_records_p20010103 (rows before 2001-01-04T00:00:00.000Z; FLOW_RETENTION_DAYS=4)',
       'retention: deleted 12000 row(s) before 2001-01-04T06:00:00.000Z from flow_records_default (FLOW_RETENTION_DAYS=4)',
+      'retention: deleted 1 row(s) before 2001-01-04T06:00:00.000Z from connection_hours, the hours of deleted flow_records (FLOW_RETENTION_DAYS=4)',
       'retention: dropped evidence_flows_p20010101 (rows before 2001-01-02T00:00:00.000Z; EVIDENCE_RETENTION_DAYS=6)',
       'retention: deleted 1 row(s) before 2001-01-02T06:00:00.000Z from evidence_flows_default (EVIDENCE_RETENTION_DAYS=6)',
     ]);
@@ -78,7 +97,12 @@ describe('retention by daily partitions', () => {
     const flows = await partitions('flow_records');
     expect(flows).toEqual(expect.arrayContaining(['flow_records_default', 'flow_records_p20010104', 'flow_records_p20010105', 'flow_records_p20010106']));
     expect(flows.filter((p) => p < 'flow_records_p20010104' && p.startsWith('flow_records_p2001'))).toEqual([]);
-    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 1, flow_records_p20010104: 1, flow_records_p20010105: 1 });
+    expect(await rowsPerPartition('flow_records')).toMatchObject({ flow_records_default: 1, flow_records_p20010104: 2, flow_records_p20010105: 1 });
+    // the rollup lost the hours its records lost, and only those: it still sums exactly the records kept
+    expect(await rollupHours()).toEqual({
+      '2001-01-04T05:00:00.000Z': 1, '2001-01-04T12:00:00.000Z': 1, '2001-01-05T00:00:00.000Z': 1, '2030-06-01T00:00:00.000Z': 1,
+    });
+    expect(await connectionHoursDrift(sql)).toEqual([]);
     expect(await rowsPerPartition('evidence_flows')).toEqual(expect.objectContaining({ evidence_flows_p20010102: 1 }));
     expect(Object.keys(await rowsPerPartition('evidence_flows'))).toEqual(['evidence_flows_p20010102']);
 
@@ -114,8 +138,33 @@ describe('retention by daily partitions', () => {
     // (the first test's partitions of January 2001 are older than this cutoff too, and go in the same pass)
     expect(lines.filter((l) => l.includes('2002'))).toEqual(['WARN retention: flow_records_p20020201 is in use; dropping it at the next pass']);
     expect(await partitions('flow_records')).toContain('flow_records_p20020201');
+    expect(await rollupHours()).toHaveProperty(['2002-02-01T12:00:00.000Z'], 1);
     const second = await applyRetention(sql, policy, { logger, now, lockTimeoutMs: 200 });
     expect(second.dropped.map((d) => d.partition)).toEqual(['flow_records_p20020201']);
     expect(await partitions('flow_records')).not.toContain('flow_records_p20020201');
+    expect(await rollupHours()).not.toHaveProperty(['2002-02-01T12:00:00.000Z']);
+    expect(await connectionHoursDrift(sql)).toEqual([]);
+  });
+
+  it('deletes rows of the default partition by whole hours when the cutoff falls inside one, and their hours with them', async () => {
+    // no partitions in March 2003: every row lands in the default partition
+    await insertFlows(['2003-03-09T05:59:59.999Z', '2003-03-09T06:00:00Z', '2003-03-09T06:29:59Z', '2003-03-09T06:45:00Z', '2003-03-09T07:00:00Z']);
+    const lines: string[] = [];
+    const logger = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`), error: (l: string) => lines.push(`ERROR ${l}`), debug: () => undefined };
+    // cutoff 2003-03-09T06:30: the hour of 05:00 is wholly older, the hour of 06:00 is not (its rows stay until the next pass)
+    const outcome = await applyRetention(sql, { flowDays: 1, evidenceDays: 3650 }, { logger, now: new Date('2003-03-10T06:30:00Z') });
+    expect(outcome.deleted).toEqual([
+      { table: 'flow_records', partition: 'flow_records_default', rows: 1 },
+      { table: 'connection_hours', partition: 'connection_hours', rows: 1 },
+    ]);
+    expect(lines.filter((l) => l.includes('deleted'))).toEqual([
+      'retention: deleted 1 row(s) before 2003-03-09T06:00:00.000Z from flow_records_default (FLOW_RETENTION_DAYS=1)',
+      'retention: deleted 1 row(s) before 2003-03-09T06:00:00.000Z from connection_hours, the hours of deleted flow_records (FLOW_RETENTION_DAYS=1)',
+    ]);
+    const kept = await sql<{ t: Date }[]>`select window_start as t from flow_records where window_start >= '2003-03-01' and window_start < '2003-04-01' order by 1`;
+    expect(kept.map((r) => r.t.toISOString())).toEqual(['2003-03-09T06:00:00.000Z', '2003-03-09T06:29:59.000Z', '2003-03-09T06:45:00.000Z', '2003-03-09T07:00:00.000Z']);
+    expect(await rollupHours()).toMatchObject({ '2003-03-09T06:00:00.000Z': 3, '2003-03-09T07:00:00.000Z': 1 });
+    expect(await rollupHours()).not.toHaveProperty(['2003-03-09T05:00:00.000Z']);
+    expect(await connectionHoursDrift(sql)).toEqual([]);
   });
 });

@@ -58,10 +58,19 @@ function endpointCondition(sql: Sql, side: 'src' | 'dst', filter: EndpointFilter
  * drive their query with it, see {@link namespaceSides}).
  */
 export function filterConditions(sql: Sql, filter: FlowRecordFilter, scope: NamespaceScope): Fragment[] {
-  const parts: Fragment[] = [
+  return [
     sql`r.window_start >= ${filter.from.toISOString()}::timestamptz`,
     sql`r.window_start < ${filter.to.toISOString()}::timestamptz`,
+    ...dimensionConditions(sql, filter, scope),
   ];
+}
+
+/**
+ * The conditions of {@link filterConditions} but the range, over a table aliased `r` with the columns of
+ * `flow_records` the filter names (so also over `connection_hours` when {@link filterOnRollupDimensions} holds).
+ */
+export function dimensionConditions(sql: Sql, filter: FlowRecordFilter, scope: NamespaceScope): Fragment[] {
+  const parts: Fragment[] = [];
   if (scope !== '*') parts.push(scopeCondition(sql, scope, 'r'));
   if (filter.src) parts.push(endpointCondition(sql, 'src', filter.src));
   if (filter.dst) parts.push(endpointCondition(sql, 'dst', filter.dst));
@@ -79,6 +88,16 @@ export function filterConditions(sql: Sql, filter: FlowRecordFilter, scope: Name
   if (filter.source !== undefined) parts.push(sql`r.source = ${filter.source}`);
   if (filter.cluster !== undefined) parts.push(sql`r.cluster = ${filter.cluster}`);
   return parts;
+}
+
+/**
+ * Whether the filter names only columns that `connection_hours` keeps (namespaces, workloads, port, protocol,
+ * label, drift kind, source, cluster): not an endpoint by address or CIDR (the rollup keeps a side's address only
+ * when its workload is not known), the observed verdict or the policy revision.
+ */
+export function filterOnRollupDimensions(filter: FlowRecordFilter): boolean {
+  const byAddress = (e: EndpointFilter | undefined) => e?.kind === 'ip' || e?.kind === 'cidr';
+  return !byAddress(filter.src) && !byAddress(filter.dst) && !filter.observed?.length && filter.revision === undefined;
 }
 
 /**

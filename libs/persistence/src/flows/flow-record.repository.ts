@@ -1,5 +1,6 @@
 import type { DriftKind, FlowIssueCode, FlowLabel } from '@driftwatch/contracts';
 import type { RecordedConnection } from '@driftwatch/flow';
+import { connectionHoursReturning, connectionHoursUpsert } from './connection-hours.sql.js';
 import type { Sql } from './sql-client.js';
 
 /** One aggregated row of `flow_records`: flows of one window with the same key, verdict and label. */
@@ -39,17 +40,23 @@ export interface FlowTotals {
 
 const isoOrNull = (d: Date) => d.toISOString();
 
-/** Writes and reads `flow_records`. Writes are one `INSERT … SELECT FROM unnest(…)` per batch, never row by row. */
+/**
+ * Writes and reads `flow_records`. Writes are one `INSERT … SELECT FROM unnest(…)` per batch, never row by row,
+ * that also adds the batch to the hourly rollup `connection_hours` (see {@link FlowRecordRepository.insert}).
+ */
 export class FlowRecordRepository {
   constructor(private readonly sql: Sql) {}
 
-  /** Inserts a batch in one statement (one transaction). */
+  /**
+   * Inserts a batch in one statement (one transaction), which also adds its flows to `connection_hours` (a
+   * data-modifying CTE: the records and their rollup commit together, or neither does).
+   */
   async insert(rows: readonly FlowRecordRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <T>(pick: (r: FlowRecordRow) => T) => rows.map(pick);
     const sql = this.sql;
     await sql`
-      insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip,
+      with ins as (insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip,
         dst_namespace, dst_workload, dst_ip, dst_port, protocol, direction, observed, drop_reason, event, label,
         drift_kind, policy_revision_id, flow_count, first_seen, last_seen, sample_flow_id, issues, src_identity, dst_identity, allowed_by)
       select w0::timestamptz, w1::timestamptz, src, cl, sns, swl, sip::inet, dns, dwl, dip::inet, dp, pr, dir, obs, dr, ev,
@@ -71,7 +78,9 @@ export class FlowRecordRepository {
         ${sql.array(col((r) => r.sampleFlowId))}::text[], ${sql.array(col((r) => r.issues.join(',')))}::text[],
         ${sql.array(col((r) => r.srcIdentity ?? null))}::int8[], ${sql.array(col((r) => r.dstIdentity ?? null))}::int8[],
         ${sql.array(col((r) => r.allowedBy?.join(',') ?? null))}::text[]
-      ) as t(w0, w1, src, cl, sns, swl, sip, dns, dwl, dip, dp, pr, dir, obs, dr, ev, lb, dk, rev, fc, fs, ls, sid, iss, sidt, didt, ab)`;
+      ) as t(w0, w1, src, cl, sns, swl, sip, dns, dwl, dip, dp, pr, dir, obs, dr, ev, lb, dk, rev, fc, fs, ls, sid, iss, sidt, didt, ab)
+      returning ${connectionHoursReturning(sql)})
+      ${connectionHoursUpsert(sql, 'ins')}`;
   }
 
   /** Flows per label, drift kind and event, of the windows starting in [since, until). */

@@ -1,3 +1,4 @@
+import { connectionHoursReturning, connectionHoursUpsert } from './connection-hours.sql.js';
 import { connectSql } from './sql-client.js';
 
 /** The shape of a synthetic data set (see {@link insertSyntheticFlowRecords}). */
@@ -22,7 +23,8 @@ export interface SyntheticFlowRecordOptions {
  * port among 53 (UDP), 80, 443, 5432, 6379, 8080, 9090: a workload of the same namespace (60% of peers), of another
  * one (37%) or an external address (3%); labels 85% allowed, 8% unlabeled replies, 4% denied and 3%
  * unexpected (half `unenforced-deny`, half `unexpected-drop`), with the matching observed verdict; 1 to 20 flows.
- * Analyzes the table afterwards (as autovacuum would, later). Returns the number of rows inserted.
+ * The same statement adds the records to the hourly rollup `connection_hours`, as the writer does. Analyzes both
+ * tables afterwards (as autovacuum would, later). Returns the number of rows inserted.
  */
 export async function insertSyntheticFlowRecords(url: string, options: SyntheticFlowRecordOptions): Promise<number> {
   const sql = connectSql(url, 1);
@@ -34,8 +36,8 @@ export async function insertSyntheticFlowRecords(url: string, options: Synthetic
     await sql`select driftwatch_ensure_partitions('flow_records', (${options.from.toISOString()}::timestamptz at time zone 'UTC')::date,
       ((${options.to.toISOString()}::timestamptz at time zone 'UTC')::date - (${options.from.toISOString()}::timestamptz at time zone 'UTC')::date) + 1)`;
     // h(i, k): the k-th pseudo-random non-negative int8 of row i (or of a peer); the same seed gives the same rows
-    const result = await sql`
-      insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip, dst_namespace,
+    const [inserted] = await sql<{ n: string }[]>`
+      with ins as (insert into flow_records (window_start, window_end, source, cluster, src_namespace, src_workload, src_ip, dst_namespace,
         dst_workload, dst_ip, dst_port, protocol, direction, observed, drop_reason, event, label, drift_kind, policy_revision_id,
         flow_count, first_seen, last_seen, sample_flow_id, issues)
       select ws, ws + interval '10 seconds', 'hubble', '', ${prefix}::text || '-' || lpad(src::text, 3, '0'), 'wl-' || wl, null,
@@ -70,9 +72,13 @@ export async function insertSyntheticFlowRecords(url: string, options: Synthetic
             from generate_series(1, ${options.count}::int) as i
           ) g
         ) p
-      ) s`;
+      ) s
+      returning ${connectionHoursReturning(sql)}),
+      rolled as (${connectionHoursUpsert(sql, 'ins')})
+      select count(*)::text as n from ins`;
     await sql`analyze flow_records`;
-    return result.count;
+    await sql`analyze connection_hours`;
+    return Number(inserted?.n ?? 0);
   } finally {
     await sql.end({ timeout: 5 });
   }

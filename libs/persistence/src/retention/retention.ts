@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from '@driftwatch/common';
-import { connectSql, type Sql } from '../flows/sql-client.js';
+import { HOUR_MS } from '../flows/connection-hours.sql.js';
+import { connectSql, textArray, type Sql } from '../flows/sql-client.js';
 
 /** How long flows and evidence are kept, in days (FLOW_RETENTION_DAYS, EVIDENCE_RETENTION_DAYS). */
 export interface RetentionPolicy {
@@ -7,10 +8,14 @@ export interface RetentionPolicy {
   readonly evidenceDays: number;
 }
 
-/** The time-partitioned tables retention applies to, with their partition key. Alerts and the audit log are kept. */
+/**
+ * The time-partitioned tables retention applies to, with their partition key. Alerts and the audit log are kept.
+ * `rollup`: the table's hourly rollup (`connection_hours`, keyed by `hour`), which loses what the table loses: the
+ * hours of a dropped partition (in the drop's transaction), and rows of the default partition by whole hours.
+ */
 const TABLES = [
-  { table: 'flow_records', column: 'window_start', days: (p: RetentionPolicy) => p.flowDays, setting: 'FLOW_RETENTION_DAYS' },
-  { table: 'evidence_flows', column: 'observed_at', days: (p: RetentionPolicy) => p.evidenceDays, setting: 'EVIDENCE_RETENTION_DAYS' },
+  { table: 'flow_records', column: 'window_start', days: (p: RetentionPolicy) => p.flowDays, setting: 'FLOW_RETENTION_DAYS', rollup: 'connection_hours' },
+  { table: 'evidence_flows', column: 'observed_at', days: (p: RetentionPolicy) => p.evidenceDays, setting: 'EVIDENCE_RETENTION_DAYS', rollup: undefined },
 ] as const;
 
 /** Rows deleted from a default partition per statement, so no statement holds many row locks or runs long. */
@@ -30,7 +35,10 @@ export interface RetentionPassOptions {
 export interface RetentionOutcome {
   /** Partitions dropped, oldest first: every row in them was older than the table's cutoff. */
   readonly dropped: readonly { readonly table: string; readonly partition: string; readonly upTo: Date }[];
-  /** Rows older than the cutoff deleted from each table's default partition (only tables where some were). */
+  /**
+   * Rows older than the cutoff deleted from each table's default partition (only tables where some were), and
+   * rows of `connection_hours` deleted for hours whose records were deleted there (`partition: 'connection_hours'`).
+   */
   readonly deleted: readonly { readonly table: string; readonly partition: string; readonly rows: number }[];
   /** Partitions that could not be dropped now (locked by a writer for 5 s, or taken by another process's pass). */
   readonly deferred: readonly string[];
@@ -42,8 +50,14 @@ export interface RetentionOutcome {
  * catalog, not from names), oldest first, each in a transaction of its own that waits at most 5 s for its lock
  * (a partition a writer holds is retried at the next pass, never waited on). The default partition is never
  * dropped; rows that landed there (late or replayed flows, a day without a partition) and are older than the
- * cutoff are deleted in batches. Several processes may run passes at once: a transaction-scoped advisory lock
- * lets one drop at a time, and a partition another process dropped is skipped. Logs one line per drop.
+ * cutoff are deleted in batches (for `flow_records`, by whole UTC hours: those of hours that end at or before the
+ * cutoff). Several processes may run passes at once: a transaction-scoped advisory lock lets one drop at a time,
+ * and a partition another process dropped is skipped. Logs one line per drop.
+ *
+ * The hourly rollup of `flow_records` (`connection_hours`) keeps exactly the hours whose records are kept: a
+ * dropped partition's hours go in the drop's transaction, and the hours deleted from the default partition after
+ * its rows (an hour's records are all in one partition: the daily partitions are whole UTC days). Hours of a
+ * partition that stays (put off, or holding the cutoff) stay, with their records.
  */
 export async function applyRetention(sql: Sql, policy: RetentionPolicy, options: RetentionPassOptions = {}): Promise<RetentionOutcome> {
   const logger = options.logger ?? silentLogger;
@@ -54,17 +68,26 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, options:
   const deferred: string[] = [];
   for (const spec of TABLES) {
     const days = spec.days(policy);
-    const cutoff = new Date(now.getTime() - days * 86_400_000);
-    const partitions = await sql<{ name: string; upper: Date | null; is_default: boolean }[]>`
+    const exact = new Date(now.getTime() - days * 86_400_000);
+    // with a rollup, the default partition loses whole hours only (so the rollup can lose the same)
+    const cutoff = spec.rollup ? new Date(Math.floor(exact.getTime() / HOUR_MS) * HOUR_MS) : exact;
+    const partitions = await sql<{ name: string; lower: Date | null; upper: Date | null; is_default: boolean }[]>`
       select c.relname as name,
              pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT' as is_default,
+             (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\)'))[1]::timestamptz as lower,
              (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz as upper
       from pg_inherits i join pg_class c on c.oid = i.inhrelid
       where i.inhparent = ${spec.table}::regclass
-      order by 3 nulls last`;
+      order by 4 nulls last`;
+    const gone = new Set<string>();
     for (const partition of partitions) {
-      if (partition.is_default || partition.upper === null || partition.upper.getTime() > cutoff.getTime()) continue;
-      const outcome = await dropPartition(sql, partition.name, lockTimeoutMs);
+      if (partition.is_default || partition.upper === null || partition.upper.getTime() > exact.getTime()) continue;
+      const { lower, upper } = partition;
+      const alongside = spec.rollup && lower
+        ? (tx: Sql) => tx`delete from ${tx(spec.rollup)} where hour >= ${lower} and hour < ${upper}`.then(() => undefined)
+        : undefined;
+      const outcome = await dropPartition(sql, partition.name, lockTimeoutMs, alongside);
+      if (outcome !== 'deferred') gone.add(partition.name);
       if (outcome === 'dropped') {
         dropped.push({ table: spec.table, partition: partition.name, upTo: partition.upper });
         logger.log(`retention: dropped ${partition.name} (rows before ${partition.upper.toISOString()}; ${spec.setting}=${days})`);
@@ -87,12 +110,38 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, options:
         logger.log(`retention: deleted ${rows} row(s) before ${cutoff.toISOString()} from ${partition.name} (${spec.setting}=${days})`);
       }
     }
+    if (spec.rollup) {
+      // hours before the cutoff outside every daily partition still there: their records were in the default
+      // partition (deleted above) or in a partition dropped by now (its hours went with it)
+      const kept = partitions.filter((p) => !p.is_default && !gone.has(p.name) && p.lower && p.upper && p.lower.getTime() < cutoff.getTime());
+      const lowers = kept.map((p) => (p.lower as Date).toISOString());
+      const uppers = kept.map((p) => (p.upper as Date).toISOString());
+      let rows = 0;
+      for (;;) {
+        const result = await sql`
+          with doomed as (
+            select ctid from ${sql(spec.rollup)} h
+            where h.hour < ${cutoff}
+              and not exists (select 1 from unnest(${textArray(sql, lowers)}::timestamptz[], ${textArray(sql, uppers)}::timestamptz[]) as p(lo, hi) where h.hour >= p.lo and h.hour < p.hi)
+            limit ${DELETE_BATCH})
+          delete from ${sql(spec.rollup)} d using doomed where d.ctid = doomed.ctid`;
+        rows += result.count;
+        if (result.count < DELETE_BATCH) break;
+      }
+      if (rows > 0) {
+        deleted.push({ table: spec.rollup, partition: spec.rollup, rows });
+        logger.log(`retention: deleted ${rows} row(s) before ${cutoff.toISOString()} from ${spec.rollup}, the hours of deleted ${spec.table} (${spec.setting}=${days})`);
+      }
+    }
   }
   return { dropped, deleted, deferred };
 }
 
-/** Drops one partition in a transaction of its own: `gone` when another process dropped it first. */
-async function dropPartition(sql: Sql, name: string, lockTimeoutMs: number): Promise<'dropped' | 'deferred' | 'gone'> {
+/**
+ * Drops one partition in a transaction of its own, with `alongside` (what goes with it) in the same transaction:
+ * `gone` when another process dropped it first.
+ */
+async function dropPartition(sql: Sql, name: string, lockTimeoutMs: number, alongside?: (tx: Sql) => Promise<void>): Promise<'dropped' | 'deferred' | 'gone'> {
   try {
     return await sql.begin(async (tx) => {
       await tx`select set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`;
@@ -101,6 +150,7 @@ async function dropPartition(sql: Sql, name: string, lockTimeoutMs: number): Pro
       const [exists] = await tx<{ oid: string | null }[]>`select to_regclass(${name})::text as oid`;
       if (!exists?.oid) return 'gone' as const;
       await tx`drop table ${tx(name)}`;
+      await alongside?.(tx as unknown as Sql);
       return 'dropped' as const;
     });
   } catch (error) {
