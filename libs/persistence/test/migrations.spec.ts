@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, createMigration, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const serverUrl = inject('serverUrl');
 
@@ -69,7 +72,7 @@ describe('applyMigrations on an empty database', () => {
 });
 
 describe('time partitions of flow records', () => {
-  const url = inject('databaseUrl');
+  const url = databaseUrl;
   const insert = `insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
                   values ('egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', $1, $1, $1, $1, 1) returning tableoid::regclass::text as part`;
 
@@ -123,7 +126,7 @@ describe('migration files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftwatch-migrations-'));
     try {
       cpSync(defaultMigrationsDir, dir, { recursive: true });
-      expect(await createMigration(inject('databaseUrl'), 'probe', { migrationsDir: dir })).toBeUndefined();
+      expect(await createMigration(databaseUrl, 'probe', { migrationsDir: dir })).toBeUndefined();
       expect(readdirSync(dir).filter((name) => name.endsWith('_probe'))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
