@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, createMigration, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
 
-const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
-
 const serverUrl = inject('serverUrl');
+const databaseUrl = await workerDatabaseUrl(serverUrl, inject('templateDatabase'));
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -21,6 +20,22 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
     await client.end();
   }
 }
+
+describe('ensureDatabase with a template', () => {
+  it('copies a migrated database: every migration recorded, nothing left to apply; an existing database is left alone', async () => {
+    const name = `driftwatch_copy_${randomBytes(4).toString('hex')}`;
+    const url = withDatabase(serverUrl, name);
+    try {
+      expect(await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') })).toBe(true);
+      const recorded = await query<{ migration_name: string }>(url, 'select migration_name from _prisma_migrations where finished_at is not null order by 1');
+      expect(recorded.map((r) => r.migration_name)).toEqual(readMigrationFolders().map((f) => f.name));
+      expect(await applyMigrations(url)).toEqual([]);
+      expect(await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') })).toBe(false);
+    } finally {
+      await dropDatabase(serverUrl, name);
+    }
+  });
+});
 
 describe('applyMigrations on an empty database', () => {
   const name = `driftwatch_migrate_${randomBytes(4).toString('hex')}`;
