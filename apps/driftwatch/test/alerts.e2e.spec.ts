@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropDatabase, ensureDatabase, withDatabase } from '@driftwatch/persistence';
-import { FakeHubbleRelay, parseHubbleJsonLines, type GrpcGetFlowsResponse } from '@driftwatch/testing';
+import { createTestDatabase, FakeHubbleRelay, parseHubbleJsonLines, type GrpcGetFlowsResponse, type TestDatabase } from '@driftwatch/testing';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, startServe } from './run-cli.js';
@@ -10,6 +9,7 @@ import { runCli, startServe } from './run-cli.js';
 const shop = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
 const lines = readFileSync(join(shop, 'flows.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 const serverUrl = inject('serverUrl');
+const template = inject('templateDatabase');
 const token = `t0-${randomBytes(24).toString('hex')}`;
 
 /**
@@ -59,20 +59,21 @@ async function until(what: string | (() => string), condition: () => boolean | P
 const listAlerts = async (url: string) =>
   ((await (await fetch(`${url}/api/v1/alerts`, { headers: { authorization: `Bearer ${token}` } })).json()) as { alerts: { id: string; driftKind: string; flowCount: number }[] }).alerts;
 
-describe('drift alerts end to end: fake relay → serve or collect → Postgres → socket.io and REST (real processes)', () => {
-  const name = `driftwatch_alerts_${randomBytes(4).toString('hex')}`;
-  const url = withDatabase(serverUrl, name);
+// Each test on a database of its own (copied from the template), side by side.
+describe.concurrent('drift alerts end to end: fake relay → serve or collect → Postgres → socket.io and REST (real processes)', () => {
+  let database: TestDatabase;
   let relay: FakeHubbleRelay;
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
+    database = await createTestDatabase(serverUrl, template, 'driftwatch_alerts');
     relay = await FakeHubbleRelay.start({ replayHistoryOnFollow: false });
   });
   afterAll(async () => {
-    await relay.stop();
-    await dropDatabase(serverUrl, name);
+    await relay?.stop();
+    await database?.drop();
   });
 
-  it('a client receives alert.opened once per key, not per flow; REST lists the same alerts; a restart duplicates none', async () => {
+  it('a client receives alert.opened once per key, not per flow; REST lists the same alerts; a restart duplicates none', async ({ expect }) => {
+    const url = database.url;
     const env = { DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'warn', HUBBLE_ADDRESS: relay.address, POLICY_DIR: join(shop, 'policies'), DRIFTWATCH_ADMIN_TOKEN: token };
     const serve = await startServe(env, 45_000);
     let restarted: Awaited<ReturnType<typeof startServe>> | undefined;
@@ -112,10 +113,9 @@ describe('drift alerts end to end: fake relay → serve or collect → Postgres 
     }
   }, 120_000);
 
-  it('with the detector in a separate collect process, clients of serve still receive every alert', async () => {
-    const own = `driftwatch_alerts_collect_${randomBytes(4).toString('hex')}`;
-    await ensureDatabase(serverUrl, own);
-    const ownUrl = withDatabase(serverUrl, own);
+  it('with the detector in a separate collect process, clients of serve still receive every alert', async ({ expect }) => {
+    const own = await createTestDatabase(serverUrl, template, 'driftwatch_alerts_collect');
+    const ownUrl = own.url;
     const collectRelay = await FakeHubbleRelay.start({ history: driftFlows(10) });
     const serve = await startServe({ DATABASE_URL: ownUrl, PORT: '0', LOG_LEVEL: 'warn', DRIFTWATCH_ADMIN_TOKEN: token }, 45_000);
     try {
@@ -128,7 +128,7 @@ describe('drift alerts end to end: fake relay → serve or collect → Postgres 
     } finally {
       await serve.stop();
       await collectRelay.stop();
-      await dropDatabase(serverUrl, own);
+      await own.drop();
     }
   }, 120_000);
 });

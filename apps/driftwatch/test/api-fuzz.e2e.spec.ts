@@ -8,7 +8,7 @@ import {
   API_ROUTES, buildOpenApiDocument, errorBody, validationErrorBody, type RouteContract,
 } from '@driftwatch/contracts';
 import {
-  AlertStore, applyMigrations, dropDatabase, ensureDatabase, openRowCounter, withDatabase, type AlertCandidate, type RowCounter,
+  AlertStore, dropDatabase, ensureDatabase, openRowCounter, withDatabase, type AlertCandidate, type RowCounter,
 } from '@driftwatch/persistence';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/server.js';
@@ -77,8 +77,7 @@ describe('fuzzing every route in API_ROUTES', { timeout: 120_000 }, () => {
   let rows: Record<string, number>;
 
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, databaseName);
-    await applyMigrations(databaseUrl);
+    await ensureDatabase(serverUrl, databaseName, { template: inject('templateDatabase') });
     const store = AlertStore.open(databaseUrl, 1);
     try {
       keys.admin = (await issueApiKey(store.keys, { role: 'admin', namespaces: ['*'], name: 'fuzz admin' }, 'test')).key;

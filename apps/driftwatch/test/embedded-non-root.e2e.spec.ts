@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemPath } from '@driftwatch/config';
 import { unusedPort } from '@driftwatch/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 
 // The container runs Driftwatch as a non-root user; without DATABASE_URL it starts the embedded PostgreSQL as that
 // user. Here the real CLI drops to `nobody` (setpriv, no Docker) and does exactly that. Dropping privileges
@@ -50,7 +50,8 @@ function runAs(uid: number, gid: number, args: string[], env: Record<string, str
   return { output: () => output, exited, stop: () => (child.kill('SIGTERM'), exited) };
 }
 
-describe.skipIf(skip !== undefined)(`the embedded PostgreSQL as a non-root user${skip ? ` (skipped: ${skip})` : ''}`, () => {
+// Each test has a data folder and ports of its own: side by side.
+describe.skipIf(skip !== undefined).concurrent(`the embedded PostgreSQL as a non-root user${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const scratch = mkdtempSync(join(tmpdir(), 'driftwatch-nonroot-'));
   chmodSync(scratch, 0o755);
   const cleanup: string[] = [scratch];
@@ -67,7 +68,7 @@ describe.skipIf(skip !== undefined)(`the embedded PostgreSQL as a non-root user$
     };
   }
 
-  it('serve: initialises its data in a volume the user owns, answers health, and restarts on that data', async () => {
+  it('serve: initialises its data in a volume the user owns, answers health, and restarts on that data', async ({ expect }) => {
     const volume = join(scratch, 'volume');
     mkdirSync(volume, { mode: 0o755 });
     chownSync(volume, nobodyUid, nobodyGid);
@@ -103,7 +104,7 @@ describe.skipIf(skip !== undefined)(`the embedded PostgreSQL as a non-root user$
     expect(again.code).toBe(0);
   }, 90_000);
 
-  it('falls back to a folder of its own under the temp directory when it cannot write where it was told, and says so', async () => {
+  it('falls back to a folder of its own under the temp directory when it cannot write where it was told, and says so', async ({ expect }) => {
     const rootOnly = join(scratch, 'root-only');
     mkdirSync(rootOnly, { mode: 0o755 }); // root's: others may enter but not create
     const env = await embeddedEnv(join(rootOnly, '.data', 'postgres'));
@@ -117,7 +118,7 @@ describe.skipIf(skip !== undefined)(`the embedded PostgreSQL as a non-root user$
     expect(statSync(fallback ?? '').uid).toBe(nobodyUid);
   }, 90_000);
 
-  it.skipIf(unknownUid === undefined)('refuses, in one line, a uid without an /etc/passwd entry (initdb needs one)', async () => {
+  it.skipIf(unknownUid === undefined)('refuses, in one line, a uid without an /etc/passwd entry (initdb needs one)', async ({ expect }) => {
     const uid = unknownUid ?? 0;
     const volume = join(scratch, 'anonymous');
     mkdirSync(volume, { mode: 0o755 });

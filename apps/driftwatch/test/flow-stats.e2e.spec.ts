@@ -56,7 +56,7 @@ describe('flows.stats end to end: fake relay → collect (its own process) → N
   const url = withDatabase(serverUrl, name);
   let dir: string;
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
+    await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') });
     dir = await mkdtemp(join(tmpdir(), 'driftwatch-flowstats-'));
   });
   afterAll(async () => {

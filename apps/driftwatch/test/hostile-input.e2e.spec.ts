@@ -1,6 +1,7 @@
 /**
  * The CLI over input it does not control (issues 7 and 11): broken or hostile policy directories, flows with
- * terminal escapes, oversized lines, a closed stdout. Each case spawns the real binary.
+ * terminal escapes, oversized lines, a closed stdout. Each case spawns the real binary; the cases run side by side
+ * (describe.concurrent), but the closed stdout's, which waits on a pipeline synchronously.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -37,17 +38,17 @@ function summary(stdout: string): Record<string, unknown> {
 // eslint-disable-next-line no-control-regex -- the point of the test
 const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
 
-describe('a broken policy is bad input, not drift', () => {
+describe.concurrent('a broken policy is bad input, not drift', () => {
   const broken = brokenPolicies('broken');
 
-  it('evaluate exits 2 and names the problem before reading a flow', async () => {
+  it('evaluate exits 2 and names the problem before reading a flow', async ({ expect }) => {
     const run = await runCli(['evaluate', '--policies', broken, '--flows', flowsFile], {});
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`driftwatch evaluate: the declared policies under ${broken} have a problem: ${CIDR_PROBLEM(broken)}\n`);
   });
 
-  it('evaluate --allow-invalid goes on without the broken object and says what was dropped', async () => {
+  it('evaluate --allow-invalid goes on without the broken object and says what was dropped', async ({ expect }) => {
     const run = await runCli(['evaluate', '--policies', broken, '--flows', flowsFile, '--allow-invalid'], {});
     expect(run.code).toBe(3);
     expect(run.stderr.split('\n').slice(0, 2)).toEqual([
@@ -57,13 +58,13 @@ describe('a broken policy is bad input, not drift', () => {
     expect(summary(run.stdout)).toMatchObject({ flows: 16, allowed: 6, denied: 2, unexpected: 4 });
   });
 
-  it('serve refuses to start on it (exit 2), with no flow source configured', async () => {
+  it('serve refuses to start on it (exit 2), with no flow source configured', async ({ expect }) => {
     const run = await runCli(['serve'], { POLICY_DIR: broken, PORT: '0', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/never' });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`driftwatch serve: the declared policies under ${broken} have a problem: ${CIDR_PROBLEM(broken)}\n`);
   });
 
-  it('lists several problems one per line', async () => {
+  it('lists several problems one per line', async ({ expect }) => {
     const dir = brokenPolicies('broken-twice');
     writeFileSync(join(dir, '90-bad.yaml'), 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: shop}\nspec: {}\n');
     const run = await runCli(['evaluate', '--policies', dir, '--flows', flowsFile], {});
@@ -96,8 +97,8 @@ describe('a closed stdout', () => {
   });
 });
 
-describe('control characters from input never reach the terminal', () => {
-  it('escapes a flows line holding ESC[2J ESC[31m … BEL in its error message', async () => {
+describe.concurrent('control characters from input never reach the terminal', () => {
+  it('escapes a flows line holding ESC[2J ESC[31m … BEL in its error message', async ({ expect }) => {
     const hostile = '\u001b[2J\u001b[31m{"flow": "owned\u0007"}';
     const run = await runCli(['evaluate', '--policies', policies, '--flows', '-'], {}, 20_000, `${hostile}\n{"flow": {"uuid": "\u001b]0;title\u0007"}}\n`);
     expect(run.code).toBe(2);
@@ -106,7 +107,7 @@ describe('control characters from input never reach the terminal', () => {
     expect(run.stderr).toMatch(/\\x1b/);
   });
 
-  it('escapes names, namespaces and label keys from YAML in validate and evaluate', async () => {
+  it('escapes names, namespaces and label keys from YAML in validate and evaluate', async ({ expect }) => {
     const dir = join(root, 'escapes');
     mkdirSync(dir);
     writeFileSync(
@@ -126,8 +127,8 @@ describe('control characters from input never reach the terminal', () => {
   });
 });
 
-describe('a policy directory can neither run commands nor hang or crash the loader', () => {
-  it('never runs core.fsmonitor of a bare repository committed inside the policies', async () => {
+describe.concurrent('a policy directory can neither run commands nor hang or crash the loader', () => {
+  it('never runs core.fsmonitor of a bare repository committed inside the policies', async ({ expect }) => {
     const checkout = join(root, 'checkout');
     const dir = join(checkout, 'policies');
     const marker = join(root, 'fsmonitor-ran');
@@ -147,7 +148,7 @@ describe('a policy directory can neither run commands nor hang or crash the load
     expect(existsSync(marker)).toBe(false);
   });
 
-  it('ends on symbolic link loops, a self-link and a FIFO, naming what it skipped', async () => {
+  it('ends on symbolic link loops, a self-link and a FIFO, naming what it skipped', async ({ expect }) => {
     const dir = join(root, 'loops');
     cpSync(policies, dir, { recursive: true });
     symlinkSync('.', join(dir, 'loop1'));
@@ -165,7 +166,7 @@ describe('a policy directory can neither run commands nor hang or crash the load
     expect(summary(run.stdout)).toMatchObject({ flows: 16, allowed: 7, denied: 2, unexpected: 3 });
   });
 
-  it('reports 2,000 nested List objects as a problem, not a stack overflow', async () => {
+  it('reports 2,000 nested List objects as a problem, not a stack overflow', async ({ expect }) => {
     const dir = join(root, 'nested');
     mkdirSync(dir);
     let json = '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"deep"}}';
@@ -180,7 +181,7 @@ describe('a policy directory can neither run commands nor hang or crash the load
     expect(evaluate.stderr).not.toContain('Maximum call stack');
   });
 
-  it('refuses a policy file just over the 8 MiB limit with exit 2 and one line', async () => {
+  it('refuses a policy file just over the 8 MiB limit with exit 2 and one line', async ({ expect }) => {
     const dir = join(root, 'big-policy');
     mkdirSync(dir);
     writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(8 * 1024 * 1024 - 1)}`);
@@ -189,7 +190,7 @@ describe('a policy directory can neither run commands nor hang or crash the load
     expect(run.stderr).toBe(`driftwatch evaluate: ${join(dir, 'big.yaml')} is larger than the limit of 8 MiB (${8 * 1024 * 1024 + 1} bytes)\n`);
   });
 
-  it('refuses more than 50,000 documents with exit 2 and one line', async () => {
+  it('refuses more than 50,000 documents with exit 2 and one line', async ({ expect }) => {
     const dir = join(root, 'many-documents');
     mkdirSync(dir);
     writeFileSync(join(dir, 'many.yaml'), '---\n'.repeat(50_001));
@@ -200,7 +201,7 @@ describe('a policy directory can neither run commands nor hang or crash the load
     );
   });
 
-  it('refuses a flows line just over the 16 MiB limit with exit 2 and one line', async () => {
+  it('refuses a flows line just over the 16 MiB limit with exit 2 and one line', async ({ expect }) => {
     const file = join(root, 'long-line.jsonl');
     const first = readFileSync(flowsFile, 'utf8').split('\n')[0] ?? '';
     writeFileSync(file, `${first}\n{"flow": "${'x'.repeat(16 * 1024 * 1024)}"}\n`);
@@ -210,15 +211,15 @@ describe('a policy directory can neither run commands nor hang or crash the load
   });
 });
 
-describe('evaluate and explain say what they do', () => {
-  it('evaluate --help says flows are de-duplicated by id', async () => {
+describe.concurrent('evaluate and explain say what they do', () => {
+  it('evaluate --help says flows are de-duplicated by id', async ({ expect }) => {
     const run = await runCli(['evaluate', '--help'], {});
     expect(run.stdout).toMatch(/de-duplicated by id/);
     expect(run.stdout).toMatch(/"duplicates"/);
     expect(run.stdout).toMatch(/--allow-invalid/);
   });
 
-  it('explain says first and plainly that an IP no pod carries is an external peer, and documents its exit codes', async () => {
+  it('explain says first and plainly that an IP no pod carries is an external peer, and documents its exit codes', async ({ expect }) => {
     const run = await runCli(['explain', '--policies', policies, '--from', '10.244.1.11', '--to', 'shop/backend', '--port', '8080'], {});
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toBe(

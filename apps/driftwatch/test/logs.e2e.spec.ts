@@ -26,9 +26,10 @@ function jsonLines(text: string): LogRecord[] {
 /** The lines of a serve's output that are logs (its stdout lines are the command's own: URL, key, sources). */
 const logsOf = (output: string) => jsonLines(output.split('\n').filter((line) => line.startsWith('{')).join('\n'));
 
-// LOG_FORMAT '' is unset: the automatic format, JSON here since the child's stderr is a pipe.
-describe('logs of the CLI when stderr is not a terminal', () => {
-  it('are JSON lines, apart from the command\'s own output on stdout', async () => {
+// LOG_FORMAT '' is unset: the automatic format, JSON here since the child's stderr is a pipe. Each test runs its
+// own process: side by side.
+describe.concurrent('logs of the CLI when stderr is not a terminal', () => {
+  it('are JSON lines, apart from the command\'s own output on stdout', async ({ expect }) => {
     const run = await runCli(['migrate'], { DATABASE_URL: databaseUrl, LOG_FORMAT: '' });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^database is up to date \(\d+ ms\)\n$/);
@@ -36,7 +37,7 @@ describe('logs of the CLI when stderr is not a terminal', () => {
     expect(records).toEqual([expect.objectContaining({ level: 'info', notice: true, msg: expect.stringMatching(/^database: DATABASE_URL postgres@/) })]);
   });
 
-  it('give every HTTP line the request id, echoed in the response header, and follow LOG_LEVEL', async () => {
+  it('give every HTTP line the request id, echoed in the response header, and follow LOG_LEVEL', async ({ expect }) => {
     const serve = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'debug', LOG_FORMAT: '' }, 60_000);
     try {
       const response = await fetch(`${serve.url}/api/v1/alerts`, { headers: { 'x-request-id': 'logs-e2e-1' } });
@@ -64,7 +65,7 @@ describe('logs of the CLI when stderr is not a terminal', () => {
     expect(records.at(-1)).toMatchObject({ level: 'info', notice: true, msg: expect.stringMatching(/^stopped in \d+ ms$/) });
   }, 90_000);
 
-  it('at LOG_LEVEL=warn, write nothing below warn but the notices (database, stopping)', async () => {
+  it('at LOG_LEVEL=warn, write nothing below warn but the notices (database, stopping)', async ({ expect }) => {
     const serve = await startServe({ DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: '' }, 60_000);
     await fetch(`${serve.url}/api/v1/alerts`);
     expect(await serve.stop()).toBe(0);

@@ -2,25 +2,24 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { dropDatabase, ensureDatabase, withDatabase } from '@driftwatch/persistence';
-import { FakeHubbleRelay, unusedPort } from '@driftwatch/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, FakeHubbleRelay, unusedPort, type TestDatabase } from '@driftwatch/testing';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { metric, lostEvents, shop, SHOP_LABELS, shopFlows, until } from './observability-kit.js';
 import { runCli, startServe } from './run-cli.js';
 import { version } from '../src/version.js';
 
 // A database of this file's own: alerts and webhook deliveries are counted whole, and other serve tests of
-// this project run in parallel (their dispatchers would claim this file's deliveries).
-const serverUrl = inject('serverUrl');
-const name = `driftwatch_test_metrics_${randomBytes(4).toString('hex')}`;
-const databaseUrl = withDatabase(serverUrl, name);
+// this project run in parallel (their dispatchers would claim this file's deliveries). Copied from the template.
+const database: TestDatabase = await createTestDatabase(inject('serverUrl'), inject('templateDatabase'), 'driftwatch_test_metrics');
+const databaseUrl = database.url;
 const adminToken = `admin-${randomBytes(24).toString('hex')}`;
 const metricsToken = `metrics-${randomBytes(12).toString('hex')}`;
 
-beforeAll(() => ensureDatabase(serverUrl, name));
-afterAll(() => dropDatabase(serverUrl, name));
+afterAll(() => database.drop());
 
-describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay (real processes)', () => {
+// The two describes (serve's metrics, collect's) run side by side: collect's serves no flow, opens no alert and
+// delivers no webhook, so serve's counts stay exact.
+describe.concurrent('GET /metrics of driftwatch serve, after flows from a fake Hubble relay (real processes)', () => {
   let relay: FakeHubbleRelay;
   let receiver: Server;
   let received = 0;
@@ -39,7 +38,7 @@ describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay
     receiver.close();
   });
 
-  it('names every metric, with values that follow the traffic', async () => {
+  it('names every metric, with values that follow the traffic', async ({ expect }) => {
     const serve = await startServe(
       {
         DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', HUBBLE_ADDRESS: relay.address, POLICY_DIR: join(shop, 'policies'),
@@ -98,8 +97,8 @@ describe('GET /metrics of driftwatch serve, after flows from a fake Hubble relay
   }, 120_000);
 });
 
-describe('GET /metrics of driftwatch collect on METRICS_LISTEN', () => {
-  it('serves the collector\'s metrics on a port of its own while it runs, behind the token', async () => {
+describe.concurrent('GET /metrics of driftwatch collect on METRICS_LISTEN', () => {
+  it('serves the collector\'s metrics on a port of its own while it runs, behind the token', async ({ expect }) => {
     const port = await unusedPort();
     const run = runCli(
       ['collect', '--ingest-listen', '127.0.0.1:0', '--policies', join(shop, 'policies'), '--until-idle', '4'],

@@ -73,7 +73,7 @@ describe.skipIf(!available)(`the live page in headless Chromium${available ? '' 
   let hostileId: string;
 
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
+    await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') });
     serve = await startServe({ DATABASE_URL: url, PORT: '0', LOG_LEVEL: 'warn' }, 90_000, { demo: true });
     const store = AlertStore.open(url, 1);
     try {

@@ -7,7 +7,7 @@ import { issueApiKey } from '@driftwatch/api';
 import { createLogger, memoryLogger } from '@driftwatch/common';
 import { startCollection, type Collection } from '@driftwatch/collector';
 import type { FlowObserver } from '@driftwatch/flow';
-import { AlertStore, applyMigrations, dropDatabase, ensureDatabase, FlowStore, withDatabase, type FlowRecordRow } from '@driftwatch/persistence';
+import { AlertStore, dropDatabase, ensureDatabase, FlowStore, withDatabase, type FlowRecordRow } from '@driftwatch/persistence';
 import { FakeHubbleRelay, hubbleJsonToGrpc, hubbleResponseMessage } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/server.js';
@@ -73,8 +73,7 @@ describe('POST /api/v1/policies/:rev/activate with collections running', () => {
   const policyDir = mkdtempSync(join(tmpdir(), 'driftwatch-activation-'));
   const running: { stop(): Promise<unknown> }[] = [];
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, databaseName);
-    await applyMigrations(databaseUrl);
+    await ensureDatabase(serverUrl, databaseName, { template: inject('templateDatabase') });
   }, 60_000);
   afterAll(async () => {
     for (const thing of running.reverse()) await thing.stop();

@@ -16,7 +16,7 @@ const shop = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
 const serverUrl = inject('serverUrl');
 const databaseName = `driftwatch_serve_collectors_${randomBytes(4).toString('hex')}`;
 const databaseUrl = withDatabase(serverUrl, databaseName);
-beforeAll(() => ensureDatabase(serverUrl, databaseName));
+beforeAll(() => ensureDatabase(serverUrl, databaseName, { template: inject('templateDatabase') }));
 afterAll(() => dropDatabase(serverUrl, databaseName));
 
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Test } from '@nestjs/testing';
-import { applyMigrations, dropDatabase, ensureDatabase, PersistenceModule, WebhookRepository, withDatabase, type DeliveryView } from '@driftwatch/persistence';
+import { dropDatabase, ensureDatabase, PersistenceModule, WebhookRepository, withDatabase, type DeliveryView } from '@driftwatch/persistence';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startServe } from './run-cli.js';
 
@@ -21,8 +21,7 @@ interface ExampleReceiver {
 let repository: WebhookRepository;
 let closeRepository: () => Promise<void>;
 beforeAll(async () => {
-  await ensureDatabase(serverUrl, databaseName);
-  await applyMigrations(databaseUrl);
+  await ensureDatabase(serverUrl, databaseName, { template: inject('templateDatabase') });
   const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ databaseUrl })] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();

@@ -40,7 +40,19 @@ describe('driftwatch serve', () => {
     expect(await server.stop()).toBe(0);
   });
 
-  it('exits 2 with one line per invalid variable and no stack trace', async () => {
+  // Timed too (under 15 s): on its own, before the runs that go side by side.
+  it('exits 1 with one clear line, not a hang, when the database does not answer', async () => {
+    const port = await unusedPort();
+    const started = Date.now();
+    const run = await runCli(['serve'], { DATABASE_URL: `postgresql://postgres:secret@127.0.0.1:${port}/driftwatch`, PORT: '0' });
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000); // node start-up included, on a shared 2-core machine
+    expect(run.stderr).toBe(`driftwatch serve: cannot reach database postgres@127.0.0.1:${port}/driftwatch: connection refused\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  // The rest each run the binary once and wait for it to exit: side by side, after the timed runs above.
+  it.concurrent('exits 2 with one line per invalid variable and no stack trace', async ({ expect }) => {
     const run = await runCli(['serve'], { PORT: 'http', DATABASE_URL: 'mysql://db/x', LOG_LEVEL: 'chatty' });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(
@@ -55,27 +67,17 @@ describe('driftwatch serve', () => {
     expect(run.stdout).toBe('');
   });
 
-  it('exits 1 with one clear line, not a hang, when the database does not answer', async () => {
+  it.concurrent('never prints a password holding "/", whether the URL parses or not', async ({ expect }) => {
     const port = await unusedPort();
-    const started = Date.now();
-    const run = await runCli(['serve'], { DATABASE_URL: `postgresql://postgres:secret@127.0.0.1:${port}/driftwatch`, PORT: '0' });
-    expect(run.code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(15_000); // node start-up included, on a shared 2-core machine
-    expect(run.stderr).toBe(`driftwatch serve: cannot reach database postgres@127.0.0.1:${port}/driftwatch: connection refused\n`);
-    expect(run.stdout).toBe('');
-  });
-
-  it('never prints a password holding "/", whether the URL parses or not', async () => {
-    const port = await unusedPort();
-    for (const url of ['postgres://user:a/b:Secret@127.0.0.1/db', `postgresql://postgres:p@ss/w:Secret@127.0.0.1:${port}/db`]) {
-      const run = await runCli(['serve'], { DATABASE_URL: url, PORT: '0' });
+    const urls = ['postgres://user:a/b:Secret@127.0.0.1/db', `postgresql://postgres:p@ss/w:Secret@127.0.0.1:${port}/db`];
+    for (const run of await Promise.all(urls.map((url) => runCli(['serve'], { DATABASE_URL: url, PORT: '0' })))) {
       expect(run.code).not.toBe(0);
       expect(run.stderr.split('\n').filter((l) => l !== '')).toHaveLength(1);
       expect(`${run.stdout}${run.stderr}`).not.toMatch(/Secret|a\/b|p@ss|w:/);
     }
   });
 
-  it('exits 1 with one line, instead of starting an embedded PostgreSQL, when the probed server refuses the login', async () => {
+  it.concurrent('exits 1 with one line, instead of starting an embedded PostgreSQL, when the probed server refuses the login', async ({ expect }) => {
     const embedded = join(scratch, 'embedded');
     const run = await runCli(['serve'], {
       DATABASE_PROBE_URL: 'postgresql://driftwatch_no_such_role@127.0.0.1:5432/postgres',
@@ -90,14 +92,14 @@ describe('driftwatch serve', () => {
     expect(existsSync(embedded)).toBe(false);
   });
 
-  it('exits 2 with one line when POLICY_DIR does not exist, even without flow sources', async () => {
+  it.concurrent('exits 2 with one line when POLICY_DIR does not exist, even without flow sources', async ({ expect }) => {
     const missing = join(scratch, 'no-such-policies');
     const run = await runCli(['serve'], { POLICY_DIR: missing, PORT: '0', DATABASE_URL: databaseUrl });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`driftwatch serve: invalid configuration: POLICY_DIR: no such file or directory (got "${missing}")\n`);
   });
 
-  it('exits 1 with one line when its port is taken', async () => {
+  it.concurrent('exits 1 with one line when its port is taken', async ({ expect }) => {
     const blocker = createServer();
     const port = await new Promise<number>((resolve) =>
       blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
@@ -112,14 +114,14 @@ describe('driftwatch serve', () => {
   });
 });
 
-describe('driftwatch migrate', () => {
-  it('reports an up-to-date database on a second run', async () => {
+describe.concurrent('driftwatch migrate', () => {
+  it('reports an up-to-date database on a second run', async ({ expect }) => {
     const run = await runCli(['migrate'], { DATABASE_URL: databaseUrl });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^database is up to date \(\d+ ms\)\n$/);
   });
 
-  it('reports a failed migration in one line, the engine trace only in the log at debug level', async () => {
+  it('reports a failed migration in one line, the engine trace only in the log at debug level', async ({ expect }) => {
     const name = `driftwatch_migfail_${process.pid}`;
     const url = withDatabase(serverUrl, name);
     await ensureDatabase(serverUrl, name);
@@ -147,8 +149,8 @@ describe('driftwatch migrate', () => {
   });
 });
 
-describe('driftwatch', () => {
-  it('lists its commands with --help and rejects unknown ones', async () => {
+describe.concurrent('driftwatch', () => {
+  it('lists its commands with --help and rejects unknown ones', async ({ expect }) => {
     const help = await runCli(['--help'], {});
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^ {2}serve +run the API/m);

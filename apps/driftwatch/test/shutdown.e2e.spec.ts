@@ -3,17 +3,17 @@ import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { systemPath } from '@driftwatch/config';
-import { dropDatabase, ensureDatabase, FlowStore, withDatabase } from '@driftwatch/persistence';
-import { FakeHubbleRelay } from '@driftwatch/testing';
+import { FlowStore } from '@driftwatch/persistence';
+import { createTestDatabase, FakeHubbleRelay, type TestDatabase } from '@driftwatch/testing';
 import { io } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { metric, shop, shopFlows, until } from './observability-kit.js';
 import { startServe } from './run-cli.js';
 
-// A database of this file's own: the test compares every stored flow with every flow sent.
+// Databases of this file's own, one per test: the first compares every stored flow with every flow sent, and the
+// second's `npm start` plays the demo source into its database. The two tests run side by side.
 const serverUrl = inject('serverUrl');
-const name = `driftwatch_test_shutdown_${randomBytes(4).toString('hex')}`;
-const databaseUrl = withDatabase(serverUrl, name);
+const template = inject('templateDatabase');
 const adminToken = `admin-${randomBytes(24).toString('hex')}`;
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -30,20 +30,26 @@ function trickle(relay: FakeHubbleRelay, everyMs: number) {
   return { sent: () => sent, stop: () => clearInterval(timer) };
 }
 
-describe('stopping driftwatch serve (real processes)', () => {
+describe.concurrent('stopping driftwatch serve (real processes)', () => {
   let relay: FakeHubbleRelay;
   let store: FlowStore;
+  const databases: TestDatabase[] = [];
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
     relay = await FakeHubbleRelay.start();
   });
   afterAll(async () => {
     await relay.stop();
     await store?.close();
-    await dropDatabase(serverUrl, name);
+    for (const database of databases) await database.drop();
   });
+  const ownDatabase = async () => {
+    const database = await createTestDatabase(serverUrl, template, 'driftwatch_test_shutdown');
+    databases.push(database);
+    return database.url;
+  };
 
-  it('on SIGTERM writes every flow received, tells socket.io clients why, exits 0; a restart resumes without loss or double count', async () => {
+  it('on SIGTERM writes every flow received, tells socket.io clients why, exits 0; a restart resumes without loss or double count', async ({ expect }) => {
+    const databaseUrl = await ownDatabase();
     // A window of an hour and flows every 50 ms: nothing is written before the stop unless the stop writes it.
     const env = {
       DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', HUBBLE_ADDRESS: relay.address, POLICY_DIR: join(shop, 'policies'),
@@ -105,7 +111,8 @@ describe('stopping driftwatch serve (real processes)', () => {
     }
   }, 180_000);
 
-  it('SIGTERM to `npm start` stops the server too (none is left running, re-parented)', async () => {
+  it('SIGTERM to `npm start` stops the server too (none is left running, re-parented)', async ({ expect }) => {
+    const databaseUrl = await ownDatabase();
     const child = spawn('npm', ['start', '--silent'], {
       cwd: root,
       env: { PATH: systemPath(), HOME: homedir(), DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'warn', LOG_FORMAT: 'text' },

@@ -3,15 +3,15 @@
  * exit codes of the CI gate, text and JSON, and bad input. The gate's main answers run the real binary; the rest
  * runs in-process (`--database-url`), which is the same code without a process start each.
  */
-import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowPipeline } from '@driftwatch/collector';
 import { whatIfResultSchema } from '@driftwatch/contracts';
 import { normalizeHubbleJsonLine } from '@driftwatch/flow';
-import { applyMigrations, dropDatabase, ensureDatabase, FlowStore, withDatabase } from '@driftwatch/persistence';
+import { FlowStore } from '@driftwatch/persistence';
 import { loadDeclaredPolicies } from '@driftwatch/policy-source';
+import { createTestDatabase, type TestDatabase } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from './run-cli.js';
 import { runMain } from './run-main.js';
@@ -23,9 +23,9 @@ const FROM = '2026-03-02T10:00:00Z';
 const TO = '2026-03-02T11:00:00Z';
 
 describe('driftwatch whatif (real binary, own database, shop capture through the real pipeline)', () => {
-  const name = `driftwatch_whatif_${randomBytes(4).toString('hex')}`;
-  const url = withDatabase(serverUrl, name);
-  const env = { DATABASE_URL: url, LOG_LEVEL: 'warn' };
+  let database: TestDatabase;
+  let url: string;
+  const env = { DATABASE_URL: '', LOG_LEVEL: 'warn' };
   const work = mkdtempSync(join(tmpdir(), 'driftwatch-whatif-'));
   let revision: number;
 
@@ -38,8 +38,8 @@ describe('driftwatch whatif (real binary, own database, shop capture through the
   }
 
   beforeAll(async () => {
-    await ensureDatabase(serverUrl, name);
-    await applyMigrations(url);
+    database = await createTestDatabase(serverUrl, inject('templateDatabase'), 'driftwatch_whatif');
+    url = env.DATABASE_URL = database.url;
     const store = await FlowStore.open(url);
     try {
       const declared = await loadDeclaredPolicies(join(shop, 'policies'));
@@ -58,30 +58,41 @@ describe('driftwatch whatif (real binary, own database, shop capture through the
   });
   afterAll(async () => {
     rmSync(work, { recursive: true, force: true });
-    await dropDatabase(serverUrl, name);
+    await database?.drop();
   });
 
-  it('exits 0 when the candidate changes nothing (the same policies, or the stored revision)', async () => {
-    const same = await runCli(['whatif', '--policies', join(shop, 'policies'), '--from', FROM, '--to', TO], env);
+  // The runs of the binary (they only read the database) go side by side; the rest runs in-process, one at a time.
+  it.concurrent('exits 0 when the candidate changes nothing (the same policies, or the stored revision)', async ({ expect }) => {
+    const [same, stored] = await Promise.all([
+      runCli(['whatif', '--policies', join(shop, 'policies'), '--from', FROM, '--to', TO], env),
+      runCli(['whatif', '--revision', String(revision), '--from', FROM, '--to', TO, '--json'], env),
+    ]);
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toContain('no connection changes label');
     expect(same.stdout).toContain('against 12 records (12 flows)');
     expect(same.stdout).toMatch(/unchanged 12 records; approximate 0; [\d.]+ s\nno allowed or denied traffic would become unexpected\n$/);
-    const stored = await runCli(['whatif', '--revision', String(revision), '--from', FROM, '--to', TO, '--json'], env);
     expect(stored.code, stored.stderr).toBe(0);
     expect(whatIfResultSchema.parse(JSON.parse(stored.stdout))).toMatchObject({ candidate: { revision, policies: 7 }, transitions: [], totals: { records: 12 } });
   });
 
-  it('exits 3 when a removed allow rule would make allowed traffic unexpected, naming the connection', async () => {
+  it.concurrent('exits 3 when a removed allow rule would make allowed traffic unexpected, naming the connection', async ({ expect }) => {
     const path = candidate('no-db-egress', '50-backend.yaml', (text) => text.replace(/---\n# backend → database[\s\S]*?---\n/, '---\n'));
-    const run = await runCli(['whatif', '--policies', path, '--from', FROM, '--to', TO], env);
+    const [run, json] = await Promise.all([
+      runCli(['whatif', '--policies', path, '--from', FROM, '--to', TO], env),
+      runCli(['whatif', '--policies', path, '--from', FROM, '--to', TO, '--namespace', 'shop', '--json'], env),
+    ]);
     expect(run.code, run.stderr).toBe(3);
     expect(run.stdout).toContain('  allowed -> unexpected: 1 records, 1 flows\n    shop/backend -> shop/database TCP 5432: 1 flows\n');
     expect(run.stdout).toContain('1 records of allowed or denied traffic would become unexpected');
-    const json = await runCli(['whatif', '--policies', path, '--from', FROM, '--to', TO, '--namespace', 'shop', '--json'], env);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)).toMatchObject({ namespaces: ['shop'], becomeUnexpected: 1, transitions: [{ from: 'allowed', to: 'unexpected', records: 1 }] });
   });
+
+  it.concurrent('exits 1 with one line when the database does not answer', async ({ expect }) => {
+    const run = await runCli(['whatif', '--revision', '1', '--from', FROM, '--to', TO, '--database-url', 'postgresql://postgres@127.0.0.1:1/x'], env, 60_000);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^driftwatch whatif: cannot reach database/);
+  }, 70_000);
 
   it('exits 3 when denied traffic would become an unexpected drop', async () => {
     const path = candidate('db-internet', '60-database.yaml', (text) =>
@@ -122,12 +133,6 @@ describe('driftwatch whatif (real binary, own database, shop capture through the
     expect(run.code, run.stdout).toBe(2);
     expect(run.stderr).toMatch(message);
   });
-
-  it('exits 1 with one line when the database does not answer', async () => {
-    const run = await runCli(['whatif', '--revision', '1', '--from', FROM, '--to', TO, '--database-url', 'postgresql://postgres@127.0.0.1:1/x'], env, 60_000);
-    expect(run.code).toBe(1);
-    expect(run.stderr.trim().split('\n').at(-1)).toMatch(/^driftwatch whatif: cannot reach database/);
-  }, 70_000);
 
   it('prints its usage with --help', async () => {
     const run = await runMain('whatif', '--help');

@@ -3,12 +3,13 @@ import { Test } from '@nestjs/testing';
 import { webhookDeliveryBody } from '@driftwatch/contracts';
 import { AlertStore, PersistenceModule, WebhookRepository } from '@driftwatch/persistence';
 import type { PolicySnapshot } from '@driftwatch/policy-engine';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DriftDetector, WebhookDispatcher } from '../src/index.js';
 import { shopFlow, shopSnapshot } from './support/shop-flows.js';
 import { eventually, loadExampleReceiver, startReceiver } from './webhooks/receivers.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 /**
  * The whole outbox path with a real alert: the detector opens an alert, its event and the webhook deliveries are

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertStore, type AlertEventRecord } from '@driftwatch/persistence';
 import type { PolicySnapshot } from '@driftwatch/policy-engine';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DriftDetector } from '../src/index.js';
 import { shopDir, shopFlow, shopSnapshot } from './support/shop-flows.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 describe('the drift detector over a real Postgres', () => {
   let store: AlertStore;

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { AlertStore, type AlertSummary } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
 import { seedAlert } from './support/seed-alerts.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 describe('REST for alerts over real HTTP', () => {
   let app: INestApplication;

@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import { AUDIT_ACTIONS, auditLogPage } from '@driftwatch/contracts';
 import { AlertStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 let app: INestApplication;
 let base: string;

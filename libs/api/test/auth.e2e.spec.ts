@@ -1,6 +1,7 @@
 import { Controller, Get, Post } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { AlertStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CurrentActor, RequireRole, type Actor } from '../src/index.js';
 import { call, createKey, startApi } from './support/api-app.js';
@@ -25,7 +26,7 @@ class ProbeController {
   }
 }
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 const adminToken = 'a'.repeat(20) + 'b'.repeat(20);
 
 describe('bearer auth on every endpoint but health, over real HTTP', () => {

@@ -4,8 +4,11 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { API_ROUTES } from '@driftwatch/contracts';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi } from './support/api-app.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -20,7 +23,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the docs page in chromium', { timeout: 6
   let browser: BrowserContext;
   const profile = mkdtempSync(join(tmpdir(), 'driftwatch-chromium-'));
   beforeAll(async () => {
-    const started = await startApi(inject('databaseUrl'));
+    const started = await startApi(databaseUrl);
     app = started.app;
     base = started.url;
     browser = await chromium.launchPersistentContext(profile, {

@@ -3,11 +3,12 @@ import type { INestApplication } from '@nestjs/common';
 import fc from 'fast-check';
 import { encodeFlowRecordId, type FlowRecord } from '@driftwatch/contracts';
 import { FlowStore, type FlowRecordRow } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
 import { flowRecord, insertRecords } from './support/flow-records.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 describe('flow pages while records are stored, and hostile query strings', () => {
   let app: INestApplication;

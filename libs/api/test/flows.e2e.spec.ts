@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { decodeFlowRecordId, encodeFlowRecordId, type FlowRecord } from '@driftwatch/contracts';
 import { FlowStore, type FlowRecordRow } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
 import { evidenceOf, flowRecord, insertRecords } from './support/flow-records.js';
 import { parseCsv } from './support/csv.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 /** A day of its own in the default partition, so no other test's records fall in the ranges queried here. */
 const BASE = Date.UTC(2035, 0, 1) + Math.floor(Math.random() * 3000) * 86_400_000;

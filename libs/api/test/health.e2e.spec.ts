@@ -1,6 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startApi } from './support/api-app.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 describe('GET /api/v1/health over real HTTP', () => {
   let app: INestApplication | undefined;
@@ -10,7 +13,7 @@ describe('GET /api/v1/health over real HTTP', () => {
   });
 
   it('answers 200 with status ok when the database answers', async () => {
-    const started = await startApi(inject('databaseUrl'));
+    const started = await startApi(databaseUrl);
     app = started.app;
     const response = await fetch(`${started.url}/api/v1/health`);
     expect(response.status).toBe(200);
@@ -26,7 +29,7 @@ describe('GET /api/v1/health over real HTTP', () => {
   });
 
   it('answers 404 outside the API', async () => {
-    const started = await startApi(inject('databaseUrl'));
+    const started = await startApi(databaseUrl);
     app = started.app;
     expect((await fetch(`${started.url}/health`)).status).toBe(404);
   });

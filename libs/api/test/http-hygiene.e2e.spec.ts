@@ -1,10 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import type { INestApplication } from '@nestjs/common';
 import { errorBody, validationErrorBody } from '@driftwatch/contracts';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKey, startApi } from './support/api-app.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 @Controller('boom')
 class BoomController {

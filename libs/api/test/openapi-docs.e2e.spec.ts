@@ -1,13 +1,16 @@
 import type { INestApplication } from '@nestjs/common';
 import { API_ROUTES, buildOpenApiDocument, DOCS_ASSETS } from '@driftwatch/contracts';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startApi } from './support/api-app.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 describe('the OpenAPI document and the docs page, over real HTTP', () => {
   let app: INestApplication;
   let base: string;
   beforeAll(async () => {
-    const started = await startApi(inject('databaseUrl'));
+    const started = await startApi(databaseUrl);
     app = started.app;
     base = started.url;
   });

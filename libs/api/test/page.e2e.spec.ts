@@ -2,9 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { pageRoutes } from '@driftwatch/contracts';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PAGE_CSP } from '../src/index.js';
 import { startApi } from './support/api-app.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const STATIC = join(import.meta.dirname, '..', 'src', 'page', 'static');
 const socketIoVersion = (JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'node_modules', 'socket.io', 'package.json'), 'utf8')) as { version: string }).version;
@@ -13,7 +16,7 @@ describe('the live page and its assets (real HTTP)', () => {
   let app: INestApplication;
   let url: string;
   beforeAll(async () => {
-    ({ app, url } = await startApi(inject('databaseUrl')));
+    ({ app, url } = await startApi(databaseUrl));
   });
   afterAll(() => app.close());
 

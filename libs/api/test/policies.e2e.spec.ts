@@ -5,12 +5,13 @@ import {
   policyActivation, policyRevisionCreated, policyRevisionDetail, policyRevisionDiff, policyRevisionList, policyUnprocessable, POLICY_UPLOAD_MAX_BYTES,
 } from '@driftwatch/contracts';
 import { AlertStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { z } from 'zod';
 import { call, createKey, startApi } from './support/api-app.js';
 import { backendIngress, broken, defaultDeny, frontendEgress, namespace } from './support/policy-manifests.js';
 
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 type Role = 'viewer' | 'operator' | 'admin' | 'scopedViewer';
 
 let app: INestApplication;

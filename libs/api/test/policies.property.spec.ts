@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { AlertStore } from '@driftwatch/persistence';
 import fc from 'fast-check';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKey, startApi } from './support/api-app.js';
 import { defaultDeny } from './support/policy-manifests.js';
@@ -9,7 +10,7 @@ import { defaultDeny } from './support/policy-manifests.js';
  * Random and malformed input to every route of policies and the audit log: never a 5xx, and a refused write
  * leaves policy_revisions and audit_log exactly as they were (an accepted one adds what it says it made).
  */
-const databaseUrl = inject('databaseUrl');
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 let app: INestApplication;
 let base: string;

@@ -1,11 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { normalizeGoldmaneFlow } from '@driftwatch/flow';
 import { peerAddress } from '../src/grpc/server-lifecycle.js';
 import { FelixCollectorServer, loadGoldmaneApi } from '../src/index.js';
 import {
   bucketStart, goldmaneFlow, lengthDelimited, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, recorderLogger, type TestPipeline } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const CONNECT = loadGoldmaneApi().FlowCollector.service['Connect'] as grpc.MethodDefinition<object, unknown>;
 
@@ -104,7 +107,7 @@ function connect(server: FelixCollectorServer): FelixClient {
 describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
   it('answers one receipt per update in lock-step, only after the pipeline took it, and stores resent flows once', async () => {
     const ns = 'felix-resend';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const server = await startFelixServer(kit);
     const t = bucketStart(11);
     const updates = [
@@ -142,7 +145,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
 
   it('takes the peer IP as the node, so the flow id names the Felix that sent it', async () => {
     const ns = 'felix-nodes';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const server = await startFelixServer(kit);
     const update = { flow: goldmaneFlow({ ns, start: bucketStart(12) }) };
     await connect(server).send(encode(update));
@@ -166,7 +169,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
 
   it('answers and counts malformed updates, passes unknown fields, and the stream goes on', async () => {
     const ns = 'felix-malformed';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const server = await startFelixServer(kit);
     const malformedCount = async () =>
       (await kit.store.collectors.events(server.id)).filter((e) => e.kind === 'malformed').reduce((n, e) => n + e.count, 0);
@@ -200,7 +203,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slowStore = { writeBatch: async (batch: FlowBatch) => (writes.push(batch), gate) } as unknown as FlowStore;
-    const kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 });
+    const kit = await openTestPipeline(databaseUrl, ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 });
     open.kit = kit;
     const server = await startFelixServer(kit);
     const felix = connect(server);
@@ -219,7 +222,7 @@ describe('FelixCollectorServer (goldmane.FlowCollector/Connect)', () => {
   });
 
   it('fails to start with one clear line when the address is taken, and stop() ends streams and frees the port', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'felix-lifecycle'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'felix-lifecycle'));
     const server = await startFelixServer(kit);
     const port = server.port as number;
     const second = new FelixCollectorServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });

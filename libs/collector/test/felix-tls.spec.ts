@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { FelixClient, readTlsFixture, TLS_FIXTURES } from '@driftwatch/testing';
+import { FelixClient, readTlsFixture, TLS_FIXTURES, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FelixCollectorServer } from '../src/index.js';
 import { bucketStart, goldmaneFlow, openTestPipeline, type TestPipeline, recorderLogger } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 // A Felix set up by the Calico operator dials Goldmane over mutual TLS: to stand in for Goldmane, the server does too.
 const serverTls = { certFile: TLS_FIXTURES.relayCert, keyFile: TLS_FIXTURES.relayKey, clientCaFile: TLS_FIXTURES.ca };
@@ -19,7 +21,7 @@ afterEach(async () => {
 describe('FelixCollectorServer over mutual TLS', () => {
   it('takes updates from a Felix presenting a certificate of the trusted CA', async () => {
     const ns = 'felix-mtls';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: recorderLogger(kit.logs) }));
     await server.start();
     const credentials = grpc.credentials.createSsl(readTlsFixture(TLS_FIXTURES.ca), readTlsFixture(TLS_FIXTURES.clientKey), readTlsFixture(TLS_FIXTURES.clientCert));
@@ -31,7 +33,7 @@ describe('FelixCollectorServer over mutual TLS', () => {
   });
 
   it('refuses a Felix without a client certificate', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'felix-mtls-refused'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'felix-mtls-refused'));
     const server = (open.server = new FelixCollectorServer(kit.pipeline, { listen: '127.0.0.1:0', tls: serverTls, logger: recorderLogger(kit.logs) }));
     await server.start();
     const client = (open.client = new FelixClient(`127.0.0.1:${server.port}`, grpc.credentials.createSsl(readTlsFixture(TLS_FIXTURES.ca)), nameOverride));

@@ -1,11 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
-import { StallingProxy } from '@driftwatch/testing';
+import { StallingProxy, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { GoldmaneStreamSource, loadGoldmaneApi } from '../src/index.js';
 import {
   bucketStart, closedPort, goldmaneFlow, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, recorderLogger, type TestPipeline } from './support/collector-kit.js';
 import { Backoff } from '@driftwatch/common';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const STREAM = loadGoldmaneApi().Flows.service['Stream'] as grpc.MethodDefinition<Record<string, unknown>, object>;
 
@@ -83,7 +85,7 @@ class CountingBackoff extends Backoff {
 describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
   it('notices a stalled connection by keepalive pings, logs it once and resumes over a working path', async () => {
     const ns = 'goldmane-stall';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const t = bucketStart(24);
     const server = fake([0, 15].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset, port: 8080 }) })));
     const proxy = (open.proxy = await StallingProxy.start(await server.start()));
@@ -103,7 +105,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
 
   it('resumes after a disconnect mid-stream with start_time_gte, losing and duplicating nothing', async () => {
     const ns = 'goldmane-resume';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const t = bucketStart(21);
     // Four 15 s buckets, two flow keys each (port 8080 is declared allow, 9090 deny); ids are stable per key.
     const results = [0, 15, 30, 45].flatMap((offset) => [
@@ -151,7 +153,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
 
   it('skips undecodable and empty results, logs them, passes unknown fields, and the stream goes on', async () => {
     const ns = 'goldmane-malformed';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const t = bucketStart(22);
     const withUnknown = Buffer.concat([STREAM.responseSerialize({ id: '3', flow: goldmaneFlow({ ns, start: t + 15 }) }), varintField(42, 1)]);
     const server = fake([
@@ -179,7 +181,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slowStore = { writeBatch: async (batch: FlowBatch) => (writes.push(batch), gate) } as unknown as FlowStore;
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
     const t = bucketStart(23);
     const server = fake([0, 15, 30, 45, 60].map((offset) => ({ id: '1', flow: goldmaneFlow({ ns, start: t + offset }) })));
     const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address: `127.0.0.1:${await server.start()}`, logger: recorderLogger(kit.logs) }));
@@ -196,7 +198,7 @@ describe('GoldmaneStreamSource (goldmane.Flows/Stream)', () => {
   });
 
   it('retries an unreachable Goldmane with backoff, logs it exactly once, and stops cleanly', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'goldmane-unreachable'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'goldmane-unreachable'));
     const address = `127.0.0.1:${await closedPort()}`;
     const backoff = new CountingBackoff();
     const source = (open.source = new GoldmaneStreamSource(kit.pipeline, { address, backoff, logger: recorderLogger(kit.logs) }));

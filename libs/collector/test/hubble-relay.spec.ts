@@ -1,14 +1,13 @@
 import type { Flow } from '@driftwatch/flow';
 import { FlowStore } from '@driftwatch/persistence';
 import { compileRevision, loadManifests, type PolicySnapshot } from '@driftwatch/policy-engine';
-import {
-  createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, malformedFrame, readTlsFixture, renderSyntheticPolicies, TLS_FIXTURES, withUnknownFields,
-  type SyntheticHubbleEvent,
-} from '@driftwatch/testing';
+import { createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, malformedFrame, readTlsFixture, renderSyntheticPolicies, TLS_FIXTURES, withUnknownFields, type SyntheticHubbleEvent, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
 import { Backoff } from '@driftwatch/common';
 import { closedPort, Recorder, recorderLogger } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const cluster = createSyntheticCluster({ seed: 11, namespaces: 3 });
 let snapshot: PolicySnapshot;
@@ -18,7 +17,7 @@ beforeAll(async () => {
   const loaded = loadManifests([{ name: 'synthetic.yaml', text: renderSyntheticPolicies(cluster) }]);
   expect(loaded.problems).toEqual([]);
   snapshot = compileRevision(loaded, { revision: 1 });
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(() => store.close());
 

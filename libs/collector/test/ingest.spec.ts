@@ -1,8 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FlowBatch, FlowStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { IngestServer, loadIngestApi, type PublishSummary } from '../src/index.js';
 import { bucketStart, openTestPipeline, Recorder, TRUNCATED_FRAME, varintField, type TestPipeline, recorderLogger } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const PUBLISH = loadIngestApi().Ingest.service['Publish'] as grpc.MethodDefinition<object, PublishSummary>;
 const encode = (message: object): Buffer => PUBLISH.requestSerialize(message);
@@ -75,7 +78,7 @@ async function startIngest(kit: TestPipeline): Promise<IngestServer> {
 describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
   it('stores published Hubble responses with their labels and answers with the counts', async () => {
     const ns = 'ingest-shop';
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns));
     const server = await startIngest(kit);
     const before = kit.pipeline.summary.lost;
     const call = publish(server.port as number);
@@ -118,7 +121,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const slowStore = { writeBatch: async (batch: FlowBatch) => (writes.push(batch), gate) } as unknown as FlowStore;
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, ns, { store: slowStore, maxOpenRecords: 1, maxPendingBatches: 1 }));
     const server = await startIngest(kit);
     const call = publish(server.port as number);
     for (let i = 0; i < 5; i += 1) call.send(encode(hubbleResponse({ slot: 32, ns, uuid: `bp-${i}`, port: 8080 })));
@@ -136,7 +139,7 @@ describe('IngestServer (driftwatch.v1.Ingest/Publish)', () => {
   });
 
   it('fails to start with one clear line when the address is taken; stop() answers open streams and frees the port', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'ingest-lifecycle'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'ingest-lifecycle'));
     const server = await startIngest(kit);
     const port = server.port as number;
     const second = new IngestServer(kit.pipeline, { listen: `127.0.0.1:${port}`, logger: recorderLogger(kit.logs) });

@@ -12,7 +12,9 @@ import { compileRevision, loadManifests } from '@driftwatch/policy-engine';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline } from '../src/index.js';
 import { EndpointIdentities, identityId } from '../src/pipeline/endpoint-identities.js';
-import { podEndpoint, externalEndpoint } from '@driftwatch/testing';
+import { podEndpoint, externalEndpoint, workerDatabaseUrl } from '@driftwatch/testing';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const shopDir = join(import.meta.dirname, '..', '..', '..', 'examples', 'shop');
 const snapshot = () => {
@@ -78,7 +80,7 @@ describe('records of the shop capture, through the real pipeline', () => {
   const base = Date.UTC(2019, 0, 1 + (randomBytes(2).readUInt16BE(0) % 300), 10);
 
   beforeAll(async () => {
-    store = await FlowStore.open(inject('databaseUrl'));
+    store = await FlowStore.open(databaseUrl);
     const pipeline = new FlowPipeline({ snapshot: snapshot(), id: null }, { store, windowMs: 10_000 });
     const flows = shopFlows();
     // The capture twice in one window (fresh ids): the same keys, so the same records, counted twice.

@@ -1,14 +1,17 @@
 import fc from 'fast-check';
 import type { Flow } from '@driftwatch/flow';
 import { FlowStore } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline } from '../src/index.js';
 import { shopSnapshot } from './support/collector-kit.js';
 import { incompressible, podFlow } from './support/pipeline-kit.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 let store: FlowStore;
 beforeAll(async () => {
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(() => store.close());
 

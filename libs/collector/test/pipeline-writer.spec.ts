@@ -1,13 +1,16 @@
 import { memoryLogger } from '@driftwatch/common';
 import { FlowStore, type FlowBatch, type FlowRecordRow } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline } from '../src/index.js';
 import { shopSnapshot } from './support/collector-kit.js';
 import { evidenceRow, incompressible, podFlow, recordRow, stateRow } from './support/pipeline-kit.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 let store: FlowStore;
 beforeAll(async () => {
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(() => store.close());
 

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { memoryLogger } from '@driftwatch/common';
 import { FlowStore } from '@driftwatch/persistence';
 import { loadDeclaredPolicies, revisionContentHash } from '@driftwatch/policy-source';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline } from '../src/index.js';
 import { recordDeclared, RevisionFollower } from '../src/policy-activation.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const POLICY = (name: string) =>
   `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: { name: ${name}, namespace: activation }\nspec: { podSelector: {} }\n`;
@@ -15,7 +18,7 @@ const BROKEN = 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:
 let store: FlowStore;
 const dir = mkdtempSync(join(tmpdir(), 'driftwatch-follower-'));
 beforeAll(async () => {
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(async () => {
   await store.close();

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { createSyntheticCluster, generateHubbleTraffic, TLS_FIXTURES } from '@driftwatch/testing';
+import { createSyntheticCluster, generateHubbleTraffic, TLS_FIXTURES, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FelixCollectorServer, IngestServer, loadIngestApi, SourceSetupError, type PublishSummary } from '../src/index.js';
 import { openTestPipeline, Recorder, type TestPipeline, recorderLogger } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const PUBLISH = loadIngestApi().Ingest.service['Publish'] as grpc.MethodDefinition<object, PublishSummary>;
 const TOKEN = 'a-push-token-of-some-length';
@@ -48,7 +50,7 @@ async function startIngest(kit: TestPipeline, options: Partial<ConstructorParame
 
 describe('who may push to the Ingest and Felix servers', () => {
   it('with a token: refuses a call without it or with a wrong one (UNAUTHENTICATED, nothing stored), takes the right one', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-token'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-token'));
     const server = await startIngest(kit, { token: TOKEN });
     const port = server.port as number;
     const batch = flows(5, Date.UTC(2020, 1, 3, 10));
@@ -64,7 +66,7 @@ describe('who may push to the Ingest and Felix servers', () => {
   });
 
   it('refuses at start, in one line, to serve without client certificates or a token on an address other than loopback', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-open'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-open'));
     for (const make of [
       () => new IngestServer(kit.pipeline, { listen: '0.0.0.0:0' }),
       () => new FelixCollectorServer(kit.pipeline, { listen: '[::]:0' }),
@@ -80,13 +82,13 @@ describe('who may push to the Ingest and Felix servers', () => {
   });
 
   it('serves anyone off loopback only when told to, and says so when it starts', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-allowed'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-allowed'));
     const server = await startIngest(kit, { listen: '0.0.0.0:0', allowUnauthenticated: true });
     expect(kit.logs.items).toContain(`ingest:0.0.0.0:0: listening on 0.0.0.0:${server.port}; plaintext without authentication, open to anyone who reaches 0.0.0.0:0 (allowed explicitly)`);
   });
 
   it('checks certificate files at start: a garbage client CA (or a missing key) is refused with one line naming the file', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-certs'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-certs'));
     const dir = mkdtempSync(join(tmpdir(), 'driftwatch-certs-'));
     const garbage = join(dir, 'ca.pem');
     writeFileSync(garbage, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
@@ -124,7 +126,7 @@ function rawSocket(port: number): Promise<{ socket: Socket; closedWithin: (ms: n
 
 describe('limits of the push servers against idle and stalled peers', () => {
   it('closes silent TCP connections after the idle timeout', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-idle'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-idle'));
     const server = await startIngest(kit, { limits: { idleTimeoutMs: 300 } });
     const sockets = await Promise.all(Array.from({ length: 20 }, () => rawSocket(server.port as number)));
     const closed = await Promise.all(sockets.map((s) => s.closedWithin(5000)));
@@ -132,7 +134,7 @@ describe('limits of the push servers against idle and stalled peers', () => {
   }, 15_000);
 
   it('closes connections beyond the connection limit as they arrive', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-connections'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-connections'));
     const server = await startIngest(kit, { limits: { maxConnections: 3 } });
     const sockets = [];
     for (let i = 0; i < 6; i += 1) sockets.push(await rawSocket(server.port as number));
@@ -141,7 +143,7 @@ describe('limits of the push servers against idle and stalled peers', () => {
   }, 15_000);
 
   it('announces the stream limit, and refuses a frame larger than the message limit at its header', async () => {
-    const kit = (open.kit = await openTestPipeline(inject('databaseUrl'), 'push-frames'));
+    const kit = (open.kit = await openTestPipeline(databaseUrl, 'push-frames'));
     const server = await startIngest(kit, { limits: { maxMessageBytes: 64 * 1024, maxStreamsPerConnection: 4 } });
     const session = http2.connect(`http://127.0.0.1:${server.port}`);
     await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));

@@ -1,10 +1,12 @@
 import type { Flow } from '@driftwatch/flow';
 import { Backoff } from '@driftwatch/common';
 import { FlowStore } from '@driftwatch/persistence';
-import { createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, StallingProxy } from '@driftwatch/testing';
+import { createSyntheticCluster, FakeHubbleRelay, generateHubbleTraffic, StallingProxy, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { FlowPipeline, HubbleRelaySource } from '../src/index.js';
 import { Recorder, shopSnapshot, recorderLogger } from './support/collector-kit.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const cluster = createSyntheticCluster({ seed: 29, namespaces: 2 });
 const traffic = (count: number, startTimeMs: number) =>
@@ -26,7 +28,7 @@ describe('a streaming client behind a proxy that stalls', () => {
     const [first, second] = [traffic(50, start), traffic(30, start + 60_000)];
     const relay = (open.relay = await FakeHubbleRelay.start({ history: first }));
     const proxy = (open.proxy = await StallingProxy.start(relay.port));
-    const store = (open.store = await FlowStore.open(inject('databaseUrl')));
+    const store = (open.store = await FlowStore.open(databaseUrl));
     const flows = new Recorder<Flow>();
     const logs = new Recorder<string>();
     const pipeline = (open.pipeline = new FlowPipeline({ snapshot: shopSnapshot('keepalive'), id: null }, { store, windowMs: 0, onFlow: flows.push }));

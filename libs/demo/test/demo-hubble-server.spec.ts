@@ -102,6 +102,10 @@ describe('the demo Hubble server', () => {
       const replayed = since.received.length;
       expect(since.received.map((m) => (m['flow'] as { uuid: string }).uuid)).toEqual(intended);
       const follow = getFlows(demo.address, { follow: true });
+      // The clock moves only once the server holds this stream beside `since`: flows played before it arrived (one
+      // tick is 50 ms, and a busy machine can take longer to deliver the call) would reach `since` alone.
+      const following = () => (demo as unknown as { followers: ReadonlySet<unknown> }).followers.size;
+      await until(() => `the server to hold both following streams (${following()})`, () => following() === 2);
       now += 1000;
       await until(() => `new flows (${follow.received.length})`, () => follow.received.length > 20 && since.received.length === replayed + follow.received.length);
       expect(follow.received.map((m) => (m['flow'] as { uuid: string }).uuid)).toEqual(since.received.slice(replayed).map((m) => (m['flow'] as { uuid: string }).uuid));

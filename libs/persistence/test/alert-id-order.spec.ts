@@ -6,14 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertStore, type AlertCandidate, type AlertEventRecord } from '../src/index.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 let store: AlertStore;
 let sql: postgres.Sql;
 beforeAll(() => {
-  store = AlertStore.open(inject('databaseUrl'), 2);
-  sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => undefined });
+  store = AlertStore.open(databaseUrl, 2);
+  sql = postgres(databaseUrl, { max: 1, onnotice: () => undefined });
 });
 afterAll(async () => {
   await store.close();

@@ -1,11 +1,14 @@
 /** Issue 11, item 2: a raw body with NUL or a lone surrogate anywhere is still stored as evidence (jsonb refuses both). */
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jsonbText } from '../src/flows/evidence.repository.js';
 import { FlowStore, type EvidenceRow } from '../src/index.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 let store: FlowStore;
 beforeAll(async () => {
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(() => store.close());
 

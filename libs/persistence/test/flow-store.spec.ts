@@ -1,9 +1,12 @@
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowStore, type FlowRecordRow } from '../src/index.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 let store: FlowStore;
 beforeAll(async () => {
-  store = await FlowStore.open(inject('databaseUrl'));
+  store = await FlowStore.open(databaseUrl);
 });
 afterAll(() => store.close());
 

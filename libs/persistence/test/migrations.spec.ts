@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, createMigration, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { defaultMigrationsDir, readMigrationFolders } from '../src/migrations/migration-files.js';
@@ -10,6 +11,7 @@ import { connectSql } from '../src/flows/sql-client.js';
 import { connectionHoursDrift } from './connection-hours-check.js';
 
 const serverUrl = inject('serverUrl');
+const databaseUrl = await workerDatabaseUrl(serverUrl, inject('templateDatabase'));
 
 async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
@@ -20,6 +22,22 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
     await client.end();
   }
 }
+
+describe('ensureDatabase with a template', () => {
+  it('copies a migrated database: every migration recorded, nothing left to apply; an existing database is left alone', async () => {
+    const name = `driftwatch_copy_${randomBytes(4).toString('hex')}`;
+    const url = withDatabase(serverUrl, name);
+    try {
+      expect(await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') })).toBe(true);
+      const recorded = await query<{ migration_name: string }>(url, 'select migration_name from _prisma_migrations where finished_at is not null order by 1');
+      expect(recorded.map((r) => r.migration_name)).toEqual(readMigrationFolders().map((f) => f.name));
+      expect(await applyMigrations(url)).toEqual([]);
+      expect(await ensureDatabase(serverUrl, name, { template: inject('templateDatabase') })).toBe(false);
+    } finally {
+      await dropDatabase(serverUrl, name);
+    }
+  });
+});
 
 describe('applyMigrations on an empty database', () => {
   const name = `driftwatch_migrate_${randomBytes(4).toString('hex')}`;
@@ -72,7 +90,7 @@ describe('applyMigrations on an empty database', () => {
 });
 
 describe('time partitions of flow records', () => {
-  const url = inject('databaseUrl');
+  const url = databaseUrl;
   const insert = `insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count)
                   values ('egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', $1, $1, $1, $1, 1) returning tableoid::regclass::text as part`;
 
@@ -178,7 +196,7 @@ describe('migration files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftwatch-migrations-'));
     try {
       cpSync(defaultMigrationsDir, dir, { recursive: true });
-      expect(await createMigration(inject('databaseUrl'), 'probe', { migrationsDir: dir })).toBeUndefined();
+      expect(await createMigration(databaseUrl, 'probe', { migrationsDir: dir })).toBeUndefined();
       expect(readdirSync(dir).filter((name) => name.endsWith('_probe'))).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -3,12 +3,15 @@
  * by status.
  */
 import { randomBytes } from 'node:crypto';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AlertStore, type AlertCandidate } from '../src/index.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 let store: AlertStore;
 beforeAll(() => {
-  store = AlertStore.open(inject('databaseUrl'), 2);
+  store = AlertStore.open(databaseUrl, 2);
 });
 afterAll(() => store.close());
 

@@ -1,14 +1,17 @@
 import postgres from 'postgres';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PrismaService } from '../src/prisma/prisma.service.js';
 import { enqueueWebhookDeliveries, WebhookDeliveryQueue, WebhookNameTakenError, WebhookRepository, type OutboxEvent } from '../src/index.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 let sql: postgres.Sql;
 let prisma: PrismaService;
 let repository: WebhookRepository;
 beforeAll(() => {
-  sql = postgres(inject('databaseUrl'), { max: 4, onnotice: () => undefined });
-  prisma = new PrismaService(inject('databaseUrl'));
+  sql = postgres(databaseUrl, { max: 4, onnotice: () => undefined });
+  prisma = new PrismaService(databaseUrl);
   repository = new WebhookRepository(prisma);
 });
 afterAll(async () => {
@@ -85,7 +88,7 @@ describe('enqueueWebhookDeliveries (the outbox)', { timeout: 30_000 }, () => {
 
   it('wakes listeners with a NOTIFY when the transaction commits', async () => {
     await webhook('notify');
-    const queue = await WebhookDeliveryQueue.open(inject('databaseUrl'));
+    const queue = await WebhookDeliveryQueue.open(databaseUrl);
     try {
       let calls = 0;
       let notified: () => void = () => undefined;
@@ -111,7 +114,7 @@ describe('WebhookDeliveryQueue.claim', { timeout: 30_000 }, () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push(await alertEvent('alert.opened', { alert: { n: i } }));
     await enqueueWebhookDeliveries(sql, ids.map((id) => ({ id, type: 'alert.opened', severity: 'high', srcNamespace: 'a', dstNamespace: 'b' })));
-    const [a, b] = [await WebhookDeliveryQueue.open(inject('databaseUrl')), await WebhookDeliveryQueue.open(inject('databaseUrl'))];
+    const [a, b] = [await WebhookDeliveryQueue.open(databaseUrl), await WebhookDeliveryQueue.open(databaseUrl)];
     try {
       const options = { limit: 7, perWebhook: 100, inFlight: new Map<number, number>(), leaseMs: 60_000 };
       const claimed = [];
@@ -129,7 +132,7 @@ describe('WebhookDeliveryQueue.claim', { timeout: 30_000 }, () => {
   it('keeps at most perWebhook deliveries of one webhook in flight', async () => {
     const hook = await webhook('bounded');
     for (let i = 0; i < 5; i++) await repository.enqueueTest(hook, 'webhook.test', { i }, 'test');
-    const queue = await WebhookDeliveryQueue.open(inject('databaseUrl'));
+    const queue = await WebhookDeliveryQueue.open(databaseUrl);
     try {
       expect(await queue.claim({ limit: 10, perWebhook: 2, inFlight: new Map(), leaseMs: 60_000 })).toHaveLength(2);
       expect(await queue.claim({ limit: 10, perWebhook: 2, inFlight: new Map([[hook, 2]]), leaseMs: 60_000 })).toHaveLength(0);

@@ -5,8 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import type { StoredConnection } from '@driftwatch/flow';
 import { compileRevision } from '@driftwatch/policy-engine';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { FlowStore, ReportStore, runWhatIf, WhatIfTooLargeError, type FlowRecordRow, type StoredConnectionReader } from '../src/index.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 const T = Date.UTC(2017, 5, 1, 12);
 const ns = `rd${randomBytes(3).toString('hex')}`;
@@ -25,8 +28,8 @@ describe('StoredConnectionReader and runWhatIf', () => {
   let flows: FlowStore;
   let reports: ReportStore;
   beforeAll(async () => {
-    flows = await FlowStore.open(inject('databaseUrl'));
-    reports = ReportStore.open(inject('databaseUrl'));
+    flows = await FlowStore.open(databaseUrl);
+    reports = ReportStore.open(databaseUrl);
     await flows.writeBatch({
       identities: [
         { id: '11', namespace: ns, labels: { app: 'client' }, namespaceLabels: null },
@@ -92,7 +95,7 @@ describe('StoredConnectionReader and runWhatIf', () => {
   });
 
   it('ends the query when the reader stops early: the pool of one connection answers again', async () => {
-    const single = ReportStore.open(inject('databaseUrl'), { max: 1 });
+    const single = ReportStore.open(databaseUrl, { max: 1 });
     try {
       for await (const chunk of single.reader().stream({ from: new Date(T), to: new Date(T + 600_000), scope: [ns], chunkSize: 1 })) {
         expect(chunk).toHaveLength(1);

@@ -31,3 +31,6 @@ export { readTlsFixture, TLS_FIXTURES } from './tls-fixtures.js';
 export { unusedPort } from './unused-port.js';
 export { StallingProxy } from './stalling-proxy.js';
 // --- end of flow sources --------------------------------------------------------------------------------
+
+// --- databases of a test run: copies of its migrated template (global-setup.ts) --------------------------
+export { createTestDatabase, workerDatabaseUrl, type TestDatabase } from './test-database.js';

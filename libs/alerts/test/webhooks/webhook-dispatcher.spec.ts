@@ -1,8 +1,11 @@
 import { Test } from '@nestjs/testing';
 import { PersistenceModule, WebhookRepository, type DeliveryView } from '@driftwatch/persistence';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from '../../src/index.js';
 import { eventually, loadExampleReceiver, startReceiver, type ExampleReceiver, type TestReceiver } from './receivers.js';
+
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
 let repository: WebhookRepository;
 let close: () => Promise<void>;
@@ -11,7 +14,7 @@ const running: { stop(): Promise<void> }[] = [];
 const receivers: TestReceiver[] = [];
 
 beforeAll(async () => {
-  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ databaseUrl: inject('databaseUrl') })] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ databaseUrl })] }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
   repository = app.get(WebhookRepository);
@@ -27,7 +30,7 @@ afterEach(async () => {
 
 async function dispatcher(options: Partial<WebhookDispatcherOptions> = {}): Promise<WebhookDispatcher> {
   const d = await WebhookDispatcher.start({
-    databaseUrl: inject('databaseUrl'),
+    databaseUrl,
     version: '9.9.9-test',
     allowPrivateNetworks: true,
     pollMs: 50,

@@ -1,11 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import { deliveryView, webhookWithSecret } from '@driftwatch/contracts';
+import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { createKey, startApi as startTestApi } from '../support/api-app.js';
 
+const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
+
 async function startApi(allowPrivateNetworks: boolean): Promise<{ app: INestApplication; url: string }> {
-  const started = await startTestApi(inject('databaseUrl'), { webhooks: { allowPrivateNetworks } });
+  const started = await startTestApi(databaseUrl, { webhooks: { allowPrivateNetworks } });
   return { app: started.app, url: `${started.url}/api/v1` };
 }
 
@@ -14,8 +17,8 @@ let api: { app: INestApplication; url: string };
 const keys: Record<'operator' | 'viewer', string> = { operator: '', viewer: '' };
 beforeAll(async () => {
   api = await startApi(false);
-  keys.operator = (await createKey(inject('databaseUrl'), 'operator')).key;
-  keys.viewer = (await createKey(inject('databaseUrl'), 'viewer')).key;
+  keys.operator = (await createKey(databaseUrl, 'operator')).key;
+  keys.viewer = (await createKey(databaseUrl, 'viewer')).key;
 });
 afterAll(() => api.app.close());
 afterEach(async () => {
