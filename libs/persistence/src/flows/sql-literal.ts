@@ -11,7 +11,7 @@ import type { Fragment } from './flow-filter.sql.js';
  * guessed at.
  *
  * postgres.js documents no way to read a query's text and parameters; this reads the `strings` and `args` every
- * tagged query keeps (see `flow-export.spec.ts`, which runs inlined and parameterized statements side by side and
+ * tagged query keeps (see `libs/persistence/test/flow-export-copy.spec.ts`, which runs inlined and parameterized statements side by side and
  * fails when postgres.js changes them).
  */
 export function inlineSql(fragment: Fragment): string {
