@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell } from '../src/flows/flow-export.js';
+import { csvCell } from '../src/http/csv.js';
 
 describe('csvCell', () => {
   it.each([

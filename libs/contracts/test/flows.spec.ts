@@ -13,6 +13,7 @@ describe('flow record ids and cursors', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: 253_402_300_799_999_999n }), fc.bigInt({ min: 1n, max: 9_223_372_036_854_775_807n }), (micros, id) => {
         const position = { windowStartMicros: String(micros), id: String(id) };
+        expect(encodeFlowRecordId(position)).toBe(Buffer.from(`${micros}:${id}`, 'latin1').toString('base64url'));
         expect(decodeFlowRecordId(encodeFlowRecordId(position))).toEqual(position);
       }),
     );

@@ -38,6 +38,7 @@ export {
 export { AlertStoreProvider, FlowQueriesProvider, ReportStoreProvider } from './persistence.module.js';
 export { FlowQueries } from './flows/flow-queries.js';
 export { FLOW_EXPORT_MARK, type FlowExportOptions } from './flows/flow-query.repository.js';
+export type { CopiedRecordBatch } from './flows/flow-record-copy.js';
 export type { FlowRecordFilter } from './flows/flow-filter.sql.js';
 export { insertSyntheticFlowRecords, type SyntheticFlowRecordOptions } from './flows/synthetic-flow-records.js';
 export { ALERT_EVENTS_CHANNEL, AlertEventFeed, AlertEventRepository } from './alerts/alert-event.repository.js';

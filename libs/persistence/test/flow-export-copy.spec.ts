@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { decodeFlowRecordId, encodeFlowRecordId, type FlowRecord } from '@driftwatch/contracts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseCopiedRecord, parseTextArray } from '../src/flows/flow-record-copy.js';
+import { copiedRecordJson, parseCopiedRecord, parseTextArray } from '../src/flows/flow-record-copy.js';
 import { applyMigrations, dropDatabase, ensureDatabase, FlowQueries, FlowStore, withDatabase, type FlowRecordFilter, type FlowRecordRow } from '../src/index.js';
 
 describe('parseCopiedRecord (one line of COPY text format)', () => {
@@ -26,6 +27,39 @@ describe('parseCopiedRecord (one line of COPY text format)', () => {
     ['a line with a missing field', line.split('\t').slice(1).join('\t'), /24 fields, not 25/],
     ['a time that is not UTC', line.replace('10:00:10+00', '10:00:10+01'), /not a time as COPY writes it in UTC/],
   ])('refuses %s', (_, text, message) => expect(() => parseCopiedRecord(text)).toThrow(message));
+
+  it('writes the JSON of that record without making it (the line above)', () => {
+    expect(copiedRecordJson(line)).toBe(JSON.stringify(parseCopiedRecord(line)));
+  });
+
+  /** A text as COPY's text format writes it: backslash and the control characters it names escaped. */
+  const copyText = (text: string) => text.replace(/[\\\b\f\n\r\t\v]/g, (c) => `\\${({ '\\': '\\', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v' } as Record<string, string>)[c]}`);
+  const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'grapheme', maxLength: 6 }), fc.constantFrom('a"b', 'x\\y', 'tab\tnew\nline', '\u0001', '\u2028', '\ud800'));
+  const nullable = (arb: fc.Arbitrary<string>) => fc.oneof(fc.constant('\\N'), arb);
+  const textField = nullable(text.map(copyText));
+  const intField = nullable(fc.oneof(fc.integer({ min: -5, max: 70_000 }).map(String), fc.bigInt({ min: 0n, max: 9_223_372_036_854_775_807n }).map(String)));
+  const time = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T23:59:59Z'), noInvalidDate: true })
+    .chain((d) => fc.integer({ min: 0, max: 999_999 }).map((us) => {
+      const fraction = us === 0 ? '' : `.${String(us).padStart(6, '0').replace(/0+$/, '')}`;
+      return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 19)}${fraction}+00`;
+    }));
+  const array = fc.array(fc.oneof(fc.stringMatching(/^[a-z_]{1,8}$/), text.map((e) => `"${e.replace(/[\\"]/g, '\\$&')}"`)), { maxLength: 3 })
+    .map((elements) => copyText(`{${elements.join(',')}}`));
+
+  it('writes exactly JSON.stringify of the parsed record for any line (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.tuple(time, fc.bigInt({ min: 1n, max: 9_223_372_036_854_775_807n }).map(String), time, time, time),
+        fc.array(textField, { minLength: 8, maxLength: 8 }), intField, fc.array(textField, { minLength: 7, maxLength: 7 }), intField, intField, textField, array,
+        ([start, id, end, first, last], texts, port, more, revision, count, sample, issues) => {
+          const fields = [start, id, end, first, last, ...texts, port, ...more, revision, count, sample, issues];
+          const copied = fields.join('\t');
+          expect(copiedRecordJson(copied)).toBe(JSON.stringify(parseCopiedRecord(copied)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 
   it.each([
     ['{}', []],
@@ -96,9 +130,16 @@ describe('FlowQueryRepository.export over COPY', () => {
     return out;
   }
 
+  /** The records an export hands over, checking on the way that each record's JSON is what JSON.stringify makes of it. */
   async function viaExport(filter: FlowRecordFilter, scope: '*' | string[], batchSize?: number): Promise<FlowRecord[]> {
     const out: FlowRecord[] = [];
-    for await (const batch of queries.records.export(filter, scope, { batchSize })) out.push(...batch);
+    for await (const batch of queries.records.export(filter, scope, { batchSize })) {
+      const records = batch.records();
+      const json: string[] = [];
+      batch.eachJson((text) => json.push(text));
+      expect(json).toEqual(records.map((record) => JSON.stringify(record)));
+      out.push(...records);
+    }
     return out;
   }
 
@@ -130,7 +171,7 @@ describe('FlowQueryRepository.export over COPY', () => {
     for (let round = 0; round < 20; round++) {
       let batches = 0;
       for await (const batch of queries.records.export(range, '*', { batchSize: 100 })) {
-        expect(batch.length).toBeGreaterThan(0);
+        expect(batch.size).toBeGreaterThan(0);
         if (++batches === 1 + (round % 3)) break;
       }
       // a full export next, on the same single connection
@@ -142,7 +183,7 @@ describe('FlowQueryRepository.export over COPY', () => {
 
   it('stops after max records', async () => {
     const some: FlowRecord[] = [];
-    for await (const batch of queries.records.export(range, '*', { max: 777 })) some.push(...batch);
+    for await (const batch of queries.records.export(range, '*', { max: 777 })) some.push(...batch.records());
     expect(some).toEqual((await viaPages(range, '*')).slice(0, 777));
   });
 });

@@ -1,27 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { FLOW_EXPORT_COLUMNS, type FlowRecord } from '@driftwatch/contracts';
+import type { CopiedRecordBatch } from '@driftwatch/persistence';
+import { csvCell } from '../http/csv.js';
+import { Utf8Chunks } from '../http/utf8-chunks.js';
 
 export type ExportFormat = 'ndjson' | 'csv';
-
-/** A cell that a spreadsheet would run as a formula (or that starts with a control character) gets a leading apostrophe. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
-/** Either of the two above (most cells are neither: one test instead of two). */
-const NEEDS_CARE = /^[=+\-@\t\r]|[",\r\n]/;
-
-/**
- * One CSV cell (RFC 4180): empty for null, `;`-joined lists, quoted when it holds a quote, comma or line break
- * (quotes doubled). Flow data is chosen by whoever deploys a pod, so a text starting with = + - @ (or a tab or
- * carriage return) is prefixed with `'` to keep spreadsheets from evaluating it (CSV formula injection).
- */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') return String(value);
-  let text = Array.isArray(value) ? value.join(';') : String(value);
-  if (!NEEDS_CARE.test(text)) return text;
-  if (FORMULA_START.test(text)) text = `'${text}`;
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 /** The CSV header row (the record's fields in contract order), CRLF-terminated. */
 export const CSV_HEADER = `${FLOW_EXPORT_COLUMNS.join(',')}\r\n`;
@@ -41,12 +24,13 @@ export const EXPORT_CONTENT_TYPES: Readonly<Record<ExportFormat, string>> = {
   csv: 'text/csv; charset=utf-8',
 };
 
-/** A batch of records as NDJSON or CSV text. */
-function render(batch: readonly FlowRecord[], format: ExportFormat): string {
-  let text = '';
-  if (format === 'ndjson') for (const record of batch) text += `${JSON.stringify(record)}\n`;
-  else for (const record of batch) text += csvRow(record);
-  return text;
+/** A batch of records as NDJSON or CSV, into `out`. */
+function render(batch: CopiedRecordBatch, format: ExportFormat, out: Utf8Chunks): void {
+  if (format === 'ndjson') {
+    batch.eachJson((json) => out.putLine(json));
+  } else {
+    batch.eachRecord((record) => out.put(csvRow(record)));
+  }
 }
 
 /**
@@ -60,7 +44,7 @@ function render(batch: readonly FlowRecord[], format: ExportFormat): string {
  * proper error status; a failure after that destroys the response (the client sees a cut transfer, never a
  * complete-looking file).
  */
-export async function streamExport(res: ServerResponse, batches: AsyncGenerator<FlowRecord[]>, format: ExportFormat): Promise<void> {
+export async function streamExport(res: ServerResponse, batches: AsyncGenerator<CopiedRecordBatch>, format: ExportFormat): Promise<void> {
   let gone = false;
   let wake: (() => void) | undefined;
   const onClose = () => {
@@ -75,9 +59,11 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
     res.setHeader('content-disposition', `attachment; filename="flows.${format}"`);
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-content-type-options', 'nosniff');
-    if (format === 'csv') res.write(CSV_HEADER);
+    const out = new Utf8Chunks((chunk, done) => res.write(chunk, done));
+    if (format === 'csv') out.put(CSV_HEADER);
     while (!next.done && !gone) {
-      if (!res.write(render(next.value, format))) {
+      render(next.value, format, out);
+      if (!out.flush()) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           res.once('drain', resolve);
@@ -89,6 +75,7 @@ export async function streamExport(res: ServerResponse, batches: AsyncGenerator<
       next = await batches.next();
     }
     if (gone) return;
+    out.flush();
     res.end();
   } catch (error) {
     if (!res.headersSent) throw error;

@@ -3,6 +3,7 @@ import {
 } from '@driftwatch/contracts';
 import type { NamespaceAlerts, ObservedPod } from '@driftwatch/persistence';
 import type { Endpoint, LabelSelector, NetworkPolicy, PodEndpoint, PolicySnapshot } from '@driftwatch/policy-engine';
+import { csvRows } from '../http/csv.js';
 
 /** What a compliance report is made from: the active revision compiled, and what the database says of the range. */
 export interface ComplianceInput {
@@ -154,10 +155,5 @@ function findingsOf(report: NamespaceCompliance, input: ComplianceInput): Compli
 /** The findings as CSV (RFC 4180, CRLF), one row each; cells that a spreadsheet would run as a formula are defused. */
 export function complianceCsv(report: ComplianceReport): string {
   const rows = [COMPLIANCE_CSV_COLUMNS as readonly string[], ...report.findings.map((f) => [f.namespace, f.code, f.subject, f.detail])];
-  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
-}
-
-function csvCell(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+  return csvRows(rows);
 }

@@ -6,7 +6,7 @@ import {
   afterPosition, allOf, drivingConditions, filterConditions, microsToIso, namespaceSides, type FlowRecordFilter, type Fragment,
 } from './flow-filter.sql.js';
 import { RECORD_VALUES, toFlowRecord } from './flow-record-values.js';
-import { COPIED_RECORD_COLUMNS, copiedRecordBatches } from './flow-record-copy.js';
+import { COPIED_RECORD_COLUMNS, copiedRecordBatches, type CopiedRecordBatch } from './flow-record-copy.js';
 import { inlineSql } from './sql-literal.js';
 import type { Sql } from './sql-client.js';
 
@@ -52,14 +52,14 @@ export class FlowQueryRepository {
   /**
    * Every record the filter matches, newest first, in batches, read through `COPY (SELECT …) TO STDOUT` on a
    * connection of the export pool held for the export: PostgreSQL writes plain column text at its own pace (a
-   * quarter of the work of building JSON per row in SQL), the records are parsed here, and the next bytes are read
+   * quarter of the work of building JSON per row in SQL), the consumer makes records or their JSON of each batch, and the next bytes are read
    * only when the consumer asks for the next batch, so memory holds about one batch and a slow consumer slows the
    * database down (TCP backpressure). COPY takes no parameters: the filter's values are written as literals
    * ({@link inlineSql}). Ending the iteration early (`break`, `return`, an error) cancels the statement
    * (`pg_cancel_backend`) and reads what was already on its way until PostgreSQL stops (a backend blocked on a full
    * socket does not act on a cancel), so the connection goes back to the pool clean.
    */
-  async *export(filter: FlowRecordFilter, scope: NamespaceScope, options: FlowExportOptions = {}): AsyncGenerator<FlowRecord[]> {
+  async *export(filter: FlowRecordFilter, scope: NamespaceScope, options: FlowExportOptions = {}): AsyncGenerator<CopiedRecordBatch> {
     const conn = await this.exportSql.reserve();
     let stream: Readable | undefined;
     try {

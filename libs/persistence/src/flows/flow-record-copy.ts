@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { FlowRecord } from '@driftwatch/contracts';
+import { encodeFlowRecordId, type FlowRecord } from '@driftwatch/contracts';
 
 /**
  * The columns of `flow_records r` an export reads through `COPY … TO STDOUT` (text format), in the order
@@ -96,8 +96,7 @@ function startMicros(text: string): string {
   return micros;
 }
 
-/** The record id (see `encodeFlowRecordId` in the contracts: the same text, made with Buffer's base64url). */
-const recordId = (windowStartMicros: string, id: string) => Buffer.from(`${windowStartMicros}:${id}`, 'latin1').toString('base64url');
+const recordId = (windowStartMicros: string, id: string) => encodeFlowRecordId({ windowStartMicros, id });
 
 const intOrNull = (text: string | null) => (text === null ? null : Number(text));
 
@@ -135,32 +134,98 @@ export function parseCopiedRecord(line: string): FlowRecord {
   };
 }
 
+/** A text field that JSON.stringify writes as it is between quotes: no quote, backslash, control character or surrogate. */
+// eslint-disable-next-line no-control-regex -- the characters JSON escapes
+const JSON_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A text column's COPY field as JSON (`\N` is null). */
+function jsonText(text: string): string {
+  if (text === '\\N') return 'null';
+  return JSON_CARE.test(text) ? JSON.stringify(field(text)) : `"${text}"`;
+}
+
+/** An integer column's COPY field as JSON, as `Number()` then JSON.stringify would write it. */
+function jsonInt(text: string): string {
+  if (text === '\\N') return 'null';
+  return text.length <= 15 ? text : JSON.stringify(Number(text));
+}
+
+/**
+ * The JSON text of a COPY line's record: exactly `JSON.stringify(parseCopiedRecord(line))` (the same keys in the
+ * same order, the same escapes; a property test holds the two together), made without the object. An NDJSON export
+ * spends most of its time per record, and making the object and then serializing it cost twice what this does.
+ */
+export function copiedRecordJson(line: string): string {
+  const f = line.split('\t');
+  if (f.length !== FIELDS) throw new Error(`a COPY line with ${f.length} fields, not ${FIELDS}`);
+  const windowStart = f[0] as string;
+  const issues = f[24] as string;
+  return `{"id":"${recordId(startMicros(windowStart), f[1] as string)}","windowStart":"${iso(0, windowStart)}","windowEnd":"${iso(1, f[2] as string)}"`
+    + `,"source":${jsonText(f[5] as string)},"cluster":${jsonText(f[6] as string)},"srcNamespace":${jsonText(f[7] as string)}`
+    + `,"srcWorkload":${jsonText(f[8] as string)},"srcIp":${jsonText(f[9] as string)},"dstNamespace":${jsonText(f[10] as string)}`
+    + `,"dstWorkload":${jsonText(f[11] as string)},"dstIp":${jsonText(f[12] as string)},"dstPort":${jsonInt(f[13] as string)}`
+    + `,"protocol":${jsonText(f[14] as string)},"direction":${jsonText(f[15] as string)},"observed":${jsonText(f[16] as string)}`
+    + `,"dropReason":${jsonText(f[17] as string)},"event":${jsonText(f[18] as string)},"label":${jsonText(f[19] as string)}`
+    + `,"driftKind":${jsonText(f[20] as string)},"policyRevisionId":${jsonInt(f[21] as string)},"flowCount":${jsonInt(f[22] as string)}`
+    + `,"firstSeen":"${iso(2, f[3] as string)}","lastSeen":"${iso(3, f[4] as string)}","sampleFlowId":${jsonText(f[23] as string)}`
+    + `,"issues":${issues === '{}' ? '[]' : JSON.stringify(parseTextArray(field(issues) as string))}}`;
+}
+
+/**
+ * A batch of an export: its COPY lines, kept as text and turned into records ({@link records}, {@link eachRecord})
+ * or their JSON ({@link eachJson}) only when the consumer asks.
+ */
+export class CopiedRecordBatch {
+  constructor(private readonly lines: readonly string[]) {}
+
+  /** Records in the batch. */
+  get size(): number {
+    return this.lines.length;
+  }
+
+  /** The batch's records. */
+  records(): FlowRecord[] {
+    return this.lines.map(parseCopiedRecord);
+  }
+
+  /** Each record in order, made only when its turn comes (so that it is garbage before the next one is made). */
+  eachRecord(each: (record: FlowRecord) => void): void {
+    for (const line of this.lines) each(parseCopiedRecord(line));
+  }
+
+  /** Each record's JSON text (what JSON.stringify of the record writes), in order. */
+  eachJson(each: (json: string) => void): void {
+    for (const line of this.lines) each(copiedRecordJson(line));
+  }
+}
+
 /**
  * The records of a COPY stream in batches of about `batchSize`, read only as fast as the consumer asks: while no
  * batch is asked for, nothing is read, the stream's buffer fills, postgres.js pauses the socket and PostgreSQL
  * waits. Lines are cut on `\n` bytes, so a character split between two chunks is decoded whole. A batch is kept as
- * text until it is complete and parsed only then, just before it is handed over: records made while waiting for
- * the network would outlive V8's young generation and pile up as old garbage (the export's memory grew by 100 MB and
- * more when batches were parsed chunk by chunk).
+ * text until it is complete and cut into lines only then, just before it is handed over, and the consumer makes
+ * records or JSON of it while it writes: anything made per record while waiting for the network would outlive V8's
+ * young generation and pile up as old garbage (the export's memory grew by 100 MB and more when batches were parsed
+ * chunk by chunk).
  */
-export async function* copiedRecordBatches(stream: Readable, batchSize: number): AsyncGenerator<FlowRecord[]> {
+export async function* copiedRecordBatches(stream: Readable, batchSize: number): AsyncGenerator<CopiedRecordBatch> {
   let rest: Buffer | undefined;
   let texts: string[] = [];
   let lines = 0;
   const parsed = () => {
-    const batch: FlowRecord[] = [];
+    const batch: string[] = [];
     for (const text of texts) {
       let start = 0;
       while (start <= text.length) {
         let end = text.indexOf('\n', start);
         if (end === -1) end = text.length;
-        batch.push(parseCopiedRecord(text.slice(start, end)));
+        batch.push(text.slice(start, end));
         start = end + 1;
       }
     }
     texts = [];
     lines = 0;
-    return batch;
+    return new CopiedRecordBatch(batch);
   };
   for await (const chunk of readChunks(stream)) {
     const data: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
