@@ -144,7 +144,7 @@ function findingsOf(report: NamespaceCompliance, input: ComplianceInput): Compli
   }
   const range = `${input.from.toISOString()} to ${input.to.toISOString()}`;
   for (const rule of report.rules.unused) {
-    findings.push({ namespace: ns, code: 'rule_unused', subject: rule, detail: `admitted no traffic from ${range} (revision ${input.revision?.id})` });
+    findings.push({ namespace: ns, code: 'rule_unused', subject: rule, detail: `admitted no traffic from ${range} that an earlier rule had not admitted first (revision ${input.revision?.id})` });
   }
   for (const id of report.openAlerts.ids) {
     findings.push({ namespace: ns, code: 'alert_open', subject: id, detail: 'drift alert open or acknowledged' });

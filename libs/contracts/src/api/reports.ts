@@ -25,7 +25,7 @@ export const COMPLIANCE_FINDING_MEANINGS: Readonly<Record<ComplianceFindingCode,
   no_default_deny_egress: 'no policy selects every pod of the namespace for Egress with no egress rule (a deny-all)',
   pod_not_selected: 'a pod or workload (of the manifests, or seen in traffic) that no policy selects: all its traffic is allowed',
   policy_selects_nothing: 'a policy whose podSelector matches no pod or workload known (manifests, traffic of the range)',
-  rule_unused: 'a rule that admitted no traffic of the range (judged against the active revision)',
+  rule_unused: 'a rule that admitted no traffic of the range (judged against the active revision) that an earlier rule, in the canonical order of policies and rules, had not admitted first: removing it changes no verdict of that traffic',
   alert_open: 'a drift alert with the namespace on either side that is open or acknowledged',
 };
 
