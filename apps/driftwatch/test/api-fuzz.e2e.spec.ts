@@ -8,8 +8,9 @@ import {
   API_ROUTES, buildOpenApiDocument, errorBody, validationErrorBody, type RouteContract,
 } from '@driftwatch/contracts';
 import {
-  AlertStore, dropDatabase, ensureDatabase, openRowCounter, withDatabase, type AlertCandidate, type RowCounter,
+  AlertStore, dropDatabase, ensureDatabase, openRowCounter, withDatabase, type RowCounter,
 } from '@driftwatch/persistence';
+import { seedAlert } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../src/server.js';
 import { version } from '../src/version.js';
@@ -82,7 +83,7 @@ describe('fuzzing every route in API_ROUTES', { timeout: 120_000 }, () => {
     try {
       keys.admin = (await issueApiKey(store.keys, { role: 'admin', namespaces: ['*'], name: 'fuzz admin' }, 'test')).key;
       keys.viewer = (await issueApiKey(store.keys, { role: 'viewer', namespaces: ['shop'], name: 'fuzz viewer' }, 'test')).key;
-      for (const [src, dst] of [['shop', 'shop'], ['other', 'other'], [null, 'shop']] as const) ids.push(await seedAlert(store, src, dst));
+      for (const [src, dst] of [['shop', 'shop'], ['other', 'other'], [null, 'shop']] as const) ids.push((await seedAlert(store, src, dst)).id);
     } finally {
       await store.close();
     }
@@ -139,30 +140,3 @@ describe('fuzzing every route in API_ROUTES', { timeout: 120_000 }, () => {
     expect(list.status).toBe(200);
   });
 });
-
-/** Opens an alert as the drift detector would; returns its id. */
-async function seedAlert(store: AlertStore, srcNamespace: string | null, dstNamespace: string | null): Promise<string> {
-  const now = new Date();
-  const candidate: AlertCandidate = {
-    connectionKey: `fuzz|${srcNamespace}|${dstNamespace}|${randomBytes(4).toString('hex')}`,
-    driftKind: 'unenforced-deny',
-    severity: 'high',
-    cluster: '',
-    srcNamespace,
-    srcWorkload: srcNamespace ? 'a' : null,
-    srcIp: srcNamespace ? null : '203.0.113.9',
-    dstNamespace,
-    dstWorkload: dstNamespace ? 'b' : null,
-    dstIp: dstNamespace ? null : '198.51.100.7',
-    dstPort: 443,
-    protocol: 'TCP',
-    flowCount: 1,
-    firstSeen: now,
-    lastSeen: now,
-    policyRevisionId: null,
-    explanation: { text: 'denied: fuzz' },
-    sampleFlow: { id: `flow-${randomBytes(4).toString('hex')}`, time: now.toISOString(), body: {} },
-  };
-  const { outcomes } = await store.lifecycle.open([candidate]);
-  return (outcomes[0] as { alert: { id: string } }).alert.id;
-}

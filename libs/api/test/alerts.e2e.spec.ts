@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { AlertStore, type AlertSummary } from '@driftwatch/persistence';
-import { workerDatabaseUrl } from '@driftwatch/testing';
+import { seedAlert, workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
-import { seedAlert } from './support/seed-alerts.js';
 
 const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 

@@ -10,7 +10,7 @@ import { compileRevision, loadManifests, type ManifestSource } from '@driftwatch
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, createKey, startApi } from './support/api-app.js';
-import { seedAlert } from './support/seed-alerts.js';
+import { seedAlert } from '@driftwatch/testing';
 import { ownDatabase, recordRevision, seedRecords, SHOP_WINDOW, shopFlows, shopSources } from './support/seed-flows.js';
 
 const HOUR = 3_600_000;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NestLogger, REQUEST_ID_HEADER } from '../src/index.js';
 import { createKey, startApi } from './support/api-app.js';
-import { seedAlert } from './support/seed-alerts.js';
+import { seedAlert } from '@driftwatch/testing';
 
 // A database of this file's own: driftwatch_open_alerts counts every alert, and other files seed theirs in parallel.
 const serverUrl = inject('serverUrl');

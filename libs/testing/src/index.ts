@@ -34,3 +34,6 @@ export { StallingProxy } from './stalling-proxy.js';
 
 // --- databases of a test run: copies of its migrated template (global-setup.ts) --------------------------
 export { createTestDatabase, workerDatabaseUrl, type TestDatabase } from './test-database.js';
+
+// --- Stored state -----------------------------------------------------------------------------------------
+export { seedAlert } from './seed-alerts.js';
