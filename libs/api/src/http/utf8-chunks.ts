@@ -7,15 +7,15 @@ const MAX_SPARE = 32;
  * Text encoded as UTF-8 straight into buffers of {@link CHUNK_BYTES}, each handed to `write` once full. Writing many
  * small strings this way costs a tenth of concatenating them and encoding the result: a concatenation is a rope
  * that has to be flattened (and, for `res.write`, measured with `Buffer.byteLength` and encoded again), which was
- * more than half of an export's time. A chunk is handed over whole and never written to again (a stream keeps a
- * reference to what it was given until it is flushed).
+ * more than half of an export's time. A chunk handed over is not written to again until the receiver says it is done
+ * with it (a stream keeps a reference to what it was given until its bytes are out); then it is filled anew.
  */
 export class Utf8Chunks {
   /** Chunks written out and given back (`write`'s callback), ready to be filled again. */
   private readonly spare: Buffer[] = [];
   private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   private used = 0;
-  /** false once `write` returned false (the receiver wants a pause); reset by {@link flush}'s caller. */
+  /** false once `write` returned false (the receiver wants a pause); reset by {@link flush}. */
   private accepted = true;
 
   /**
