@@ -52,7 +52,8 @@ const NONE: object = Object.freeze({});
  * forward, so that it stays within two hours of the latest record pointing at the identity (retention prunes by
  * it). Flow time, not the clock: records are kept by their flow time, which may be far from the clock (replayed
  * history, a source whose clock is ahead). Memory is bounded: the content cache starts over when full (an
- * identity seen again is then queued again and the writer leaves the stored row as it is).
+ * identity seen again is then queued again, and the writer leaves the stored row as it is unless its `last_seen`
+ * is an hour behind); an identity found by label objects keeps its canonical text while those objects live.
  */
 export class EndpointIdentities {
   private readonly byObjects = new WeakMap<object, ByLabels>();
