@@ -28,19 +28,23 @@ const shopFlows = (): Flow[] =>
     return result.flow;
   });
 
+/** A flow time for the identities' own tests. */
+const T = Date.UTC(2026, 0, 1);
+const HOUR = 3_600_000;
+
 describe('EndpointIdentities', () => {
   it('gives equal label sets one id whatever object carries them, and different sets different ids', () => {
     const identities = new EndpointIdentities();
-    const a = identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1'));
-    const again = identities.of(podEndpoint('web-2', { tier: 'a', app: 'web' }, '10.0.0.2'));
+    const a = identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1'), T);
+    const again = identities.of(podEndpoint('web-2', { tier: 'a', app: 'web' }, '10.0.0.2'), T);
     expect(again).toBe(a);
     const ids = [
       a.id,
-      identities.of(podEndpoint('web', { app: 'web' }, '10.0.0.1')).id,
-      identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1', { namespace: 'other' })).id,
-      identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1', { namespaceLabels: undefined })).id,
-      identities.of(podEndpoint('web', undefined, '10.0.0.1')).id,
-      identities.of(podEndpoint('web', {}, '10.0.0.1')).id,
+      identities.of(podEndpoint('web', { app: 'web' }, '10.0.0.1'), T).id,
+      identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1', { namespace: 'other' }), T).id,
+      identities.of(podEndpoint('web', { app: 'web', tier: 'a' }, '10.0.0.1', { namespaceLabels: undefined }), T).id,
+      identities.of(podEndpoint('web', undefined, '10.0.0.1'), T).id,
+      identities.of(podEndpoint('web', {}, '10.0.0.1'), T).id,
     ];
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => /^-?[1-9]\d*$/.test(id))).toBe(true);
@@ -50,25 +54,63 @@ describe('EndpointIdentities', () => {
 
   it('judges as the classifier does: an external peer, a host, a pod without namespace are the external identity 0', () => {
     const identities = new EndpointIdentities();
-    expect(identities.of(externalEndpoint('203.0.113.7')).id).toBe('0');
-    expect(identities.of(podEndpoint('n', { a: 'b' }, '10.0.0.1', { kind: 'host', namespace: undefined })).id).toBe('0');
-    expect(identities.of(podEndpoint('n', { a: 'b' }, '10.0.0.1', { namespace: undefined })).id).toBe('0');
+    expect(identities.of(externalEndpoint('203.0.113.7'), T).id).toBe('0');
+    expect(identities.of(podEndpoint('n', { a: 'b' }, '10.0.0.1', { kind: 'host', namespace: undefined }), T).id).toBe('0');
+    expect(identities.of(podEndpoint('n', { a: 'b' }, '10.0.0.1', { namespace: undefined }), T).id).toBe('0');
     expect(identities.takeNew().rows).toEqual([]);
   });
 
-  it('queues each new identity once for the writer, and again only after its bounded cache started over', () => {
+  it('queues each new identity once for the writer (within an hour of flow time), and again after its bounded cache started over', () => {
     const identities = new EndpointIdentities({ maxEntries: 2 });
     const pod = (app: string) => podEndpoint(app, Object.freeze({ app }) as LabelMap, '10.0.0.1');
     const [a, b, c] = [pod('a'), pod('b'), pod('c')];
-    identities.of(a);
-    identities.of(b);
-    identities.of({ ...a, labels: { app: 'a' } });
+    identities.of(a, T);
+    identities.of(b, T);
+    identities.of({ ...a, labels: { app: 'a' } }, T);
     expect(identities.takeNew().rows.map((r) => r.labels)).toEqual([{ app: 'a' }, { app: 'b' }]);
-    identities.of(c); // the cache holds 2: it starts over
-    identities.of({ ...a, labels: { app: 'a' } }); // a new object with a's labels: looked up by content, queued again
+    identities.of(c, T); // the cache holds 2: it starts over
+    identities.of({ ...a, labels: { app: 'a' } }, T); // a new object with a's labels: looked up by content, queued again
     const again = identities.takeNew().rows;
     expect(again.map((r) => r.labels)).toEqual([{ app: 'c' }, { app: 'a' }]);
-    expect(again[1]?.id).toBe(identities.of(a).id);
+    expect(again[1]?.id).toBe(identities.of(a, T).id);
+  });
+
+  it('queues an identity again once its flows are an hour past the time it was last queued, whichever path finds it, and not before', () => {
+    const identities = new EndpointIdentities();
+    const side = podEndpoint('a', Object.freeze({ app: 'a' }) as LabelMap, '10.0.0.1');
+    // the same label objects again: the last identity of the label object (the fast path)
+    const fast = (time: number) => identities.of(side, time);
+    // a new object with the same labels: found by content
+    const byContent = (time: number) => identities.of({ ...side, labels: { app: 'a' } }, time);
+    // the label object with another namespace label object of the same content, which the fast path then holds:
+    // the side that comes next is found in the label object's map of namespace label objects
+    const paired = { ...side, namespaceLabels: { ...side.namespaceLabels } };
+    const byPair = (time: number) => identities.of(paired, time);
+    const a = fast(T);
+    const row = (time: number) => ({ id: a.id, namespace: 'shop', labels: { app: 'a' }, namespaceLabels: side.namespaceLabels, lastSeen: new Date(time) });
+    expect(identities.takeNew().rows).toEqual([row(T)]);
+
+    // within the hour, by any path (the last one through the map of namespace label objects), and earlier flows: nothing
+    for (const find of [fast, byContent, byPair, fast]) expect(find(T + HOUR - 1)).toBe(a);
+    expect(fast(T - 10 * HOUR)).toBe(a);
+    expect(identities.takeNew()).toEqual({ rows: [], bytes: 0 });
+
+    // an hour on: queued again once, with the time of the flow that found it due, by the fast path ...
+    expect(fast(T + HOUR)).toBe(a);
+    expect(fast(T + HOUR + 1)).toBe(a);
+    expect(byContent(T + HOUR + 2)).toBe(a);
+    const taken = identities.takeNew();
+    expect(taken.rows).toEqual([row(T + HOUR)]);
+    expect(taken.bytes).toBeGreaterThan(0);
+    // ... by content ...
+    expect(byContent(T + 2 * HOUR + 5)).toBe(a);
+    expect(fast(T + 2 * HOUR + 6)).toBe(a);
+    expect(identities.takeNew().rows).toEqual([row(T + 2 * HOUR + 5)]);
+    // ... and through the map of namespace label objects
+    expect(byPair(T + 3 * HOUR + 4)).toBe(a);
+    expect(identities.takeNew().rows).toEqual([]);
+    expect(fast(T + 3 * HOUR + 5)).toBe(a);
+    expect(identities.takeNew().rows).toEqual([row(T + 3 * HOUR + 5)]);
   });
 });
 
@@ -133,10 +175,12 @@ describe('records of the shop capture, through the real pipeline', () => {
     expect(rows.filter((r) => r.label !== null)).toHaveLength(12);
   });
 
-  it('stores each identity with the labels its flows carried', async () => {
+  it('stores each identity with the labels its flows carried, last seen at most two hours before its records', async () => {
     const [record] = find('shop/backend', 'kube-system/coredns', 53, 'egress');
     const stored = (await store.identities.get([record?.srcIdentity ?? '0', record?.dstIdentity ?? '0'])).sort((a, b) => a.namespace.localeCompare(b.namespace));
-    expect(stored).toEqual([
+    // (other tests of this database may have written the same identities later: last_seen never moves back)
+    for (const identity of stored) expect(identity.lastSeen?.getTime()).toBeGreaterThanOrEqual((record?.lastSeen.getTime() ?? 0) - 2 * HOUR);
+    expect(stored.map(({ lastSeen: _, ...rest }) => rest)).toEqual([
       { id: record?.dstIdentity, namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' }, namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
       { id: record?.srcIdentity, namespace: 'shop', labels: { app: 'backend', tier: 'api' }, namespaceLabels: { env: 'prod', 'kubernetes.io/metadata.name': 'shop', team: 'retail' } },
     ]);

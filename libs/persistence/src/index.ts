@@ -8,7 +8,7 @@ export { DatabaseHealthRepository } from './health/database-health.repository.js
 export { FlowStore, type BatchOutcome, type FlowBatch, type UnstorableRows } from './flows/flow-store.js';
 export { isUnavailable } from './flows/write-errors.js';
 export type { FlowRecordRow, FlowTotals } from './flows/flow-record.repository.js';
-export { EXTERNAL_IDENTITY, type EndpointIdentityRow, type IdentityLabels } from './flows/endpoint-identity.repository.js';
+export { EXTERNAL_IDENTITY, IDENTITY_REFRESH_MS, type EndpointIdentityRow, type IdentityLabels } from './flows/endpoint-identity.repository.js';
 export type { EvidenceRow } from './flows/evidence.repository.js';
 export {
   POLICY_ACTIVATION_CHANNEL, PolicyRevisionRepository, type ActivationActor, type ActivationOutcome, type NewPolicyRevision, type PolicyRevisionDetail,

@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { workerDatabaseUrl } from '@driftwatch/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { FlowStore, type FlowRecordRow } from '../src/index.js';
+import { FlowStore, type EndpointIdentityRow, type FlowRecordRow } from '../src/index.js';
 
 const databaseUrl = await workerDatabaseUrl(inject('serverUrl'), inject('templateDatabase'));
 
@@ -79,5 +80,36 @@ describe('FlowStore', () => {
     expect(await store.collectors.load(state.id)).toEqual({ ...state, connected: false, lastError: 'connection refused' });
     await store.collectors.recordEvents([{ collectorId: state.id, at: new Date(), kind: 'lost_events', count: 7, details: { source: 'HUBBLE_RING_BUFFER' } }]);
     expect(await store.collectors.events(state.id)).toMatchObject([{ kind: 'lost_events', count: 7, details: { source: 'HUBBLE_RING_BUFFER' } }]);
+  });
+
+  it('writes an endpoint identity once and moves its last_seen forward only when more than an hour behind, never back', async () => {
+    const HOUR = 3_600_000;
+    const t0 = Date.parse('2019-06-06T12:00:00.000Z');
+    const id = randomBytes(8).readBigInt64BE(0).toString(); // an identity of this test's own
+    const identity = (lastSeen: number | undefined, labels = { app: 'a' }): EndpointIdentityRow => ({
+      id, namespace: 'ids', labels, namespaceLabels: null, ...(lastSeen === undefined ? {} : { lastSeen: new Date(lastSeen) }),
+    });
+    const stored = async () => {
+      const [row] = await store.identities.get([id]);
+      return row && { ...row, lastSeen: row.lastSeen?.toISOString() };
+    };
+    const batch = (identities: EndpointIdentityRow[]) => store.writeBatch({ identities, records: [], evidence: [], events: [], states: [] });
+
+    await batch([identity(t0)]);
+    expect(await stored()).toEqual({ id, namespace: 'ids', labels: { app: 'a' }, namespaceLabels: null, lastSeen: '2019-06-06T12:00:00.000Z' });
+    // an hour behind is not stale; the rest of the row is never written again
+    await batch([identity(t0 + HOUR, { app: 'changed' })]);
+    expect(await stored()).toMatchObject({ labels: { app: 'a' }, lastSeen: '2019-06-06T12:00:00.000Z' });
+    await batch([identity(t0 + HOUR + 1)]);
+    expect(await stored()).toMatchObject({ labels: { app: 'a' }, lastSeen: '2019-06-06T13:00:00.001Z' });
+    // never back, however far behind the row is
+    await batch([identity(t0 - 10 * HOUR)]);
+    expect((await stored())?.lastSeen).toBe('2019-06-06T13:00:00.001Z');
+    // one id twice in a statement (a collector's cache started over): written once, with the later time
+    await store.identities.insert([identity(t0 + 5 * HOUR), identity(t0 + 3 * HOUR)]);
+    expect((await stored())?.lastSeen).toBe('2019-06-06T17:00:00.000Z');
+    // a row without a time is seen now
+    await store.identities.insert([identity(undefined)]);
+    expect(Math.abs(Date.parse((await stored())?.lastSeen ?? '') - Date.now())).toBeLessThan(60_000);
   });
 });

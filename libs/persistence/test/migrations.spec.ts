@@ -136,7 +136,8 @@ describe('the connection_hours migration on a database with records', () => {
         case when i % 7 = 0 then null else 443 end, 'TCP', 'egress', 'forwarded', 'connection',
         case when i % 4 = 0 then null else 'allowed' end::flow_label, null, i, t, t + interval '1 second'
       from generate_series(1, 200) as i, lateral (select '2030-03-01T10:00:00Z'::timestamptz + i * interval '40 seconds' as t) w`);
-    expect(await applyMigrations(url)).toEqual(['20261202131500_connection_hours']);
+    // (with the migrations that came after it)
+    expect(await applyMigrations(url)).toEqual(readMigrationFolders().map((f) => f.name).filter((n) => n >= '20261202131500'));
     const sql = connectSql(url, 1);
     try {
       expect(await connectionHoursDrift(sql)).toEqual([]);

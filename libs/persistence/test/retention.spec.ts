@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations, applyRetention, dropDatabase, ensureDatabase, withDatabase } from '../src/index.js';
 import { connectionHoursReturning, connectionHoursUpsert } from '../src/flows/connection-hours.sql.js';
+import { EndpointIdentityRepository } from '../src/flows/endpoint-identity.repository.js';
 import { connectSql, type Sql } from '../src/flows/sql-client.js';
 import { connectionHoursDrift } from './connection-hours-check.js';
 
@@ -166,5 +167,88 @@ describe('retention by daily partitions', () => {
     expect(await rollupHours()).toMatchObject({ '2003-03-09T06:00:00.000Z': 3, '2003-03-09T07:00:00.000Z': 1 });
     expect(await rollupHours()).not.toHaveProperty(['2003-03-09T05:00:00.000Z']);
     expect(await connectionHoursDrift(sql)).toEqual([]);
+  });
+
+  it('prunes endpoint identities last seen a day before the oldest record kept, and keeps those seen since', async () => {
+    await sql`select driftwatch_ensure_partitions('flow_records', '2004-04-01', 6)`;
+    const identities = new EndpointIdentityRepository(sql);
+    const identity = (id: string, lastSeen: string) => ({ id, namespace: 'shop', labels: { app: id }, namespaceLabels: null, lastSeen: new Date(lastSeen) });
+    await identities.insert([
+      identity('41', '2004-04-02T23:59:59.999Z'), // pointed at by nothing kept: pruned
+      identity('42', '2004-04-03T00:00:00.000Z'), // a day before the oldest partition kept, exactly: kept
+      identity('43', '2004-04-03T22:45:00.000Z'), // last seen before cutoff - 1 day, but a record kept points at it
+      identity('44', '2004-04-08T22:00:00.000Z'), // seen since the cutoff
+    ]);
+    // A record of 00:30 on the day that holds the cutoff (23:00): its partition stays, and so must identity 43,
+    // which a collector may have last written up to two hours before the record (its flows then an hour past it).
+    await sql`
+      insert into flow_records (direction, observed, event, protocol, source, label, first_seen, last_seen, window_start, window_end, flow_count, src_identity, dst_identity)
+      values ('egress', 'forwarded', 'connection', 'TCP', 'hubble', 'allowed', '2004-04-04T00:30:00Z', '2004-04-04T00:30:00Z', '2004-04-04T00:30:00Z', '2004-04-04T00:30:10Z', 1, 43, 0)`;
+    const lines: string[] = [];
+    const logger = { log: (l: string) => lines.push(l), warn: (l: string) => lines.push(`WARN ${l}`), error: (l: string) => lines.push(`ERROR ${l}`), debug: () => undefined };
+    // cutoff 2004-04-04T23:00: the partitions of April 1 to 3 go, April 4 stays from 00:00
+    const outcome = await applyRetention(sql, { flowDays: 4, evidenceDays: 3650 }, { logger, now: new Date('2004-04-08T23:00:00Z') });
+    expect(outcome.dropped.map((d) => d.partition).filter((p) => p.includes('2004'))).toEqual(['flow_records_p20040401', 'flow_records_p20040402', 'flow_records_p20040403']);
+    expect(outcome.deleted.filter((d) => d.table === 'endpoint_identities')).toEqual([{ table: 'endpoint_identities', partition: 'endpoint_identities', rows: 1 }]);
+    expect(lines.filter((l) => l.includes('endpoint_identities'))).toEqual([
+      'retention: deleted 1 row(s) last seen before 2004-04-03T00:00:00.000Z from endpoint_identities, a day before every flow_records kept (FLOW_RETENTION_DAYS=4)',
+    ]);
+    const kept = await sql<{ id: string }[]>`select id::text from endpoint_identities where id between 41 and 44 order by id`;
+    expect(kept.map((r) => r.id)).toEqual(['42', '43', '44']);
+  });
+
+  it('keeps the identities of records in a partition put off until it is dropped', async () => {
+    await sql`select driftwatch_ensure_partitions('flow_records', '2005-05-01', 1)`;
+    await new EndpointIdentityRepository(sql).insert([{ id: '51', namespace: 'shop', labels: null, namespaceLabels: null, lastSeen: new Date('2005-05-01T10:00:00Z') }]);
+    const policy = { flowDays: 1, evidenceDays: 3650 };
+    const now = new Date('2005-05-10T00:00:00Z');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked: () => void = () => undefined;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const writer = sql.begin(async (tx) => {
+      await tx`lock table flow_records_p20050501 in row exclusive mode`;
+      locked();
+      await held;
+    });
+    await holding;
+    const first = await applyRetention(sql, policy, { now, lockTimeoutMs: 200 });
+    release();
+    await writer;
+    const stored = async () => (await sql<{ n: number }[]>`select count(*)::int as n from endpoint_identities where id = 51`)[0]?.n;
+    // (the identities of the test before, last seen in 2004, go in the first pass)
+    expect(first.deferred).toEqual(['flow_records_p20050501']);
+    expect(await stored()).toBe(1);
+    const second = await applyRetention(sql, policy, { now, lockTimeoutMs: 200 });
+    expect(second.dropped.map((d) => d.partition)).toEqual(['flow_records_p20050501']);
+    expect(second.deleted.filter((d) => d.table === 'endpoint_identities')).toEqual([{ table: 'endpoint_identities', partition: 'endpoint_identities', rows: 1 }]);
+    expect(await stored()).toBe(0);
+  });
+
+  it('keeps an identity whose last_seen a writer moves forward while the pass deletes it', async () => {
+    const identity = (lastSeen: string) => ({ id: '61', namespace: 'shop', labels: null, namespaceLabels: null, lastSeen: new Date(lastSeen) });
+    await new EndpointIdentityRepository(sql).insert([identity('2006-06-01T00:00:00Z')]);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written: () => void = () => undefined;
+    const writing = new Promise<void>((resolve) => (written = resolve));
+    // a collector's batch: its identities move forward first, and their rows stay locked until it commits
+    const writer = sql.begin(async (tx) => {
+      await new EndpointIdentityRepository(tx as unknown as Sql).insert([identity('2006-06-20T00:00:00Z')]);
+      written();
+      await held;
+    });
+    await writing;
+    // identities last seen before 2006-06-08 go (cutoff 2006-06-09): 61 as committed, not as the writer leaves it
+    const pass = applyRetention(sql, { flowDays: 1, evidenceDays: 3650 }, { now: new Date('2006-06-10T00:00:00Z') });
+    for (;;) {
+      const [waiting] = await sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`;
+      if (waiting?.n) break;
+    }
+    release();
+    await writer;
+    expect((await pass).deleted.filter((d) => d.table === 'endpoint_identities')).toEqual([]);
+    const [row] = await new EndpointIdentityRepository(sql).get(['61']);
+    expect(row?.lastSeen?.toISOString()).toBe('2006-06-20T00:00:00.000Z');
   });
 });

@@ -25,7 +25,10 @@ interface OpenRecord {
 
 /** What one flush takes out of the open windows. */
 export interface TakenWindows {
-  /** Endpoint identities first seen since the last take (records of this take or a later one point at them). */
+  /**
+   * Endpoint identities first seen, or due again (to move their `last_seen` forward), since the last take
+   * (records of this take or a later one point at them).
+   */
   readonly identities: EndpointIdentityRow[];
   readonly records: FlowRecordRow[];
   readonly evidence: EvidenceRow[];
@@ -126,8 +129,8 @@ export class WindowAggregator {
     let added = 0;
     if (label !== null) {
       const before = this.identities.pendingBytes;
-      srcIdentity = this.identities.of(flow.src);
-      dstIdentity = this.identities.of(flow.dst);
+      srcIdentity = this.identities.of(flow.src, flow.time);
+      dstIdentity = this.identities.of(flow.dst, flow.time);
       added += this.identities.pendingBytes - before;
     }
     let leaf: Map<string, OpenRecord> | undefined;

@@ -73,7 +73,10 @@ export class FlowStore {
 
 /** What the flow pipeline writes at once. */
 export interface FlowBatch {
-  /** Endpoint identities the records point at that this writer has not stored yet (inserted if absent). */
+  /**
+   * Endpoint identities the records point at that this writer has not stored yet, or not within the last hour of
+   * flow time (inserted if absent; `last_seen` moved forward when more than an hour behind).
+   */
   readonly identities?: readonly EndpointIdentityRow[];
   readonly records: readonly FlowRecordRow[];
   readonly evidence: readonly EvidenceRow[];

@@ -12,14 +12,22 @@ export interface RetentionPolicy {
  * The time-partitioned tables retention applies to, with their partition key. Alerts and the audit log are kept.
  * `rollup`: the table's hourly rollup (`connection_hours`, keyed by `hour`), which loses what the table loses: the
  * hours of a dropped partition (in the drop's transaction), and rows of the default partition by whole hours.
+ * `identities`: the table its records point at by id (`endpoint_identities`), pruned of the rows no record kept
+ * can point at (see {@link pruneIdentities}).
  */
 const TABLES = [
-  { table: 'flow_records', column: 'window_start', days: (p: RetentionPolicy) => p.flowDays, setting: 'FLOW_RETENTION_DAYS', rollup: 'connection_hours' },
-  { table: 'evidence_flows', column: 'observed_at', days: (p: RetentionPolicy) => p.evidenceDays, setting: 'EVIDENCE_RETENTION_DAYS', rollup: undefined },
+  { table: 'flow_records', column: 'window_start', days: (p: RetentionPolicy) => p.flowDays, setting: 'FLOW_RETENTION_DAYS', rollup: 'connection_hours', identities: 'endpoint_identities' },
+  { table: 'evidence_flows', column: 'observed_at', days: (p: RetentionPolicy) => p.evidenceDays, setting: 'EVIDENCE_RETENTION_DAYS', rollup: undefined, identities: undefined },
 ] as const;
 
 /** Rows deleted from a default partition per statement, so no statement holds many row locks or runs long. */
 const DELETE_BATCH = 5000;
+const DAY_MS = 86_400_000;
+/**
+ * How long before the oldest record kept an identity must have been last seen to be pruned: its `last_seen` is at
+ * most two hours behind the latest record pointing at it (twice IDENTITY_REFRESH_MS); the rest is room to spare.
+ */
+const IDENTITY_MARGIN_MS = DAY_MS;
 
 /** Knobs of one pass; the defaults are what `serve` uses. */
 export interface RetentionPassOptions {
@@ -36,8 +44,9 @@ export interface RetentionOutcome {
   /** Partitions dropped, oldest first: every row in them was older than the table's cutoff. */
   readonly dropped: readonly { readonly table: string; readonly partition: string; readonly upTo: Date }[];
   /**
-   * Rows older than the cutoff deleted from each table's default partition (only tables where some were), and
-   * rows of `connection_hours` deleted for hours whose records were deleted there (`partition: 'connection_hours'`).
+   * Rows older than the cutoff deleted from each table's default partition (only tables where some were), rows of
+   * `connection_hours` deleted for hours whose records were deleted there (`partition: 'connection_hours'`), and
+   * endpoint identities no record kept can point at (`partition: 'endpoint_identities'`).
    */
   readonly deleted: readonly { readonly table: string; readonly partition: string; readonly rows: number }[];
   /** Partitions that could not be dropped now (locked by a writer for 5 s, or taken by another process's pass). */
@@ -57,7 +66,8 @@ export interface RetentionOutcome {
  * The hourly rollup of `flow_records` (`connection_hours`) keeps exactly the hours whose records are kept: a
  * dropped partition's hours go in the drop's transaction, and the hours deleted from the default partition after
  * its rows (an hour's records are all in one partition: the daily partitions are whole UTC days). Hours of a
- * partition that stays (put off, or holding the cutoff) stay, with their records.
+ * partition that stays (put off, or holding the cutoff) stay, with their records. Then endpoint identities that no
+ * record kept can point at are deleted ({@link pruneIdentities}).
  */
 export async function applyRetention(sql: Sql, policy: RetentionPolicy, options: RetentionPassOptions = {}): Promise<RetentionOutcome> {
   const logger = options.logger ?? silentLogger;
@@ -68,7 +78,7 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, options:
   const deferred: string[] = [];
   for (const spec of TABLES) {
     const days = spec.days(policy);
-    const exact = new Date(now.getTime() - days * 86_400_000);
+    const exact = new Date(now.getTime() - days * DAY_MS);
     // with a rollup, the default partition loses whole hours only (so the rollup can lose the same)
     const cutoff = spec.rollup ? new Date(Math.floor(exact.getTime() / HOUR_MS) * HOUR_MS) : exact;
     const partitions = await sql<{ name: string; lower: Date | null; upper: Date | null; is_default: boolean }[]>`
@@ -133,8 +143,41 @@ export async function applyRetention(sql: Sql, policy: RetentionPolicy, options:
         logger.log(`retention: deleted ${rows} row(s) before ${cutoff.toISOString()} from ${spec.rollup}, the hours of deleted ${spec.table} (${spec.setting}=${days})`);
       }
     }
+    if (spec.identities) {
+      // the oldest record kept is no older than the default partition's cutoff or the lower bound of the oldest
+      // partition still there (the one that holds the cutoff, or one put off); a partition whose bounds the
+      // catalog does not give in days (no lower bound) keeps every identity
+      let oldest = cutoff.getTime();
+      for (const p of partitions) if (!p.is_default && !gone.has(p.name)) oldest = Math.min(oldest, p.lower?.getTime() ?? -Infinity);
+      if (Number.isFinite(oldest)) {
+        const before = new Date(oldest - IDENTITY_MARGIN_MS);
+        const rows = await pruneIdentities(sql, spec.identities, before);
+        if (rows > 0) {
+          deleted.push({ table: spec.identities, partition: spec.identities, rows });
+          logger.log(`retention: deleted ${rows} row(s) last seen before ${before.toISOString()} from ${spec.identities}, a day before every ${spec.table} kept (${spec.setting}=${days})`);
+        }
+      }
+    }
   }
   return { dropped, deleted, deferred };
+}
+
+/**
+ * Deletes the endpoint identities last seen before `before`, in batches. A record points at its identities by id
+ * (no foreign key) and the writer moves an identity's `last_seen` forward to within two hours of the latest record
+ * written to point at it (the collector queues it again every hour of flow time), so an identity last seen a day
+ * before the oldest record kept has no record kept that points at it. An identity whose `last_seen` a writer moves
+ * forward while it is being deleted is kept (the condition is checked again on the row the writer left).
+ */
+async function pruneIdentities(sql: Sql, table: string, before: Date): Promise<number> {
+  let rows = 0;
+  for (;;) {
+    const result = await sql`
+      with doomed as (select id from ${sql(table)} where last_seen < ${before} limit ${DELETE_BATCH})
+      delete from ${sql(table)} d using doomed where d.id = doomed.id and d.last_seen < ${before}`;
+    rows += result.count;
+    if (result.count < DELETE_BATCH) return rows;
+  }
 }
 
 /**
