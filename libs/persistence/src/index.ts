@@ -35,7 +35,8 @@ export { AlertStore } from './alerts/alert-store.js';
 export {
   FLOW_STATS_CHANNEL, FlowStatsChannel, flowStatsPayloads, parseFlowStatsPayload, type FlowStatsCounts, type NamespaceFlowCounts,
 } from './flows/flow-stats.channel.js';
-export { AlertStoreProvider, FlowQueriesProvider, ReportStoreProvider } from './persistence.module.js';
+export { AlertStoreProvider, FlowQueriesProvider, RateLimitProvider, ReportStoreProvider } from './persistence.module.js';
+export { RateLimitRepository, type RateLimitCount } from './ratelimit/rate-limit.repository.js';
 export { FlowQueries } from './flows/flow-queries.js';
 export { FLOW_EXPORT_MARK, type FlowExportOptions } from './flows/flow-query.repository.js';
 export type { CopiedRecordBatch } from './flows/flow-record-copy.js';

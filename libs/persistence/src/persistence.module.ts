@@ -3,6 +3,7 @@ import { AlertStore } from './alerts/alert-store.js';
 import { FlowQueries } from './flows/flow-queries.js';
 import { DatabaseHealthRepository } from './health/database-health.repository.js';
 import { DATABASE_URL, PrismaService } from './prisma/prisma.service.js';
+import { RateLimitRepository } from './ratelimit/rate-limit.repository.js';
 import { ReportStore } from './reports/report-store.js';
 import { WebhookRepository } from './webhooks/webhook.repository.js';
 
@@ -48,12 +49,27 @@ export class FlowQueriesProvider implements OnModuleDestroy {
   }
 }
 
+/** The rate limit's shared counts for the API (a small pool of its own), closed with it. */
+@Injectable()
+export class RateLimitProvider implements OnModuleDestroy {
+  readonly counters: RateLimitRepository;
+
+  constructor(@Inject(DATABASE_URL) databaseUrl: string) {
+    this.counters = RateLimitRepository.open(databaseUrl);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.counters.close();
+  }
+}
+
 /** The repositories over one database; global so feature modules inject them without importing this module. */
 @Global()
 @Module({})
 export class PersistenceModule {
   static forRoot(options: { databaseUrl: string }): DynamicModule {
-    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository, AlertStoreProvider, ReportStoreProvider, FlowQueriesProvider];
+    const repositories = [PrismaService, DatabaseHealthRepository, WebhookRepository, AlertStoreProvider, ReportStoreProvider, FlowQueriesProvider,
+      RateLimitProvider];
     return {
       module: PersistenceModule,
       providers: [{ provide: DATABASE_URL, useValue: options.databaseUrl }, ...repositories],

@@ -82,6 +82,7 @@ describe('applyMigrations on an empty database', () => {
       'evidence_flows',
       'flow_records',
       'policy_revisions',
+      'rate_limit_counters',
       'webhook_attempts',
       'webhook_deliveries',
       'webhooks',

@@ -9,13 +9,15 @@ export interface SessionOptions {
   readonly applicationName?: string;
   /** Run-time parameters set at connection (`{ jit: 'off' }`). */
   readonly settings?: Readonly<Record<string, string>>;
+  /** How long connecting may take before the statement fails (default 10 s). */
+  readonly connectTimeoutSeconds?: number;
 }
 
 /** Opens a postgres.js pool on `url`; notices are not printed, errors are thrown to the caller. */
 export function connectSql(url: string, max = 4, session: SessionOptions = {}): Sql {
   const connection = { ...session.settings, ...(session.applicationName ? { application_name: session.applicationName } : {}) };
   return postgres(url, {
-    max, onnotice: () => undefined, idle_timeout: 30, connect_timeout: 10, prepare: true,
+    max, onnotice: () => undefined, idle_timeout: 30, connect_timeout: session.connectTimeoutSeconds ?? 10, prepare: true,
     ...(Object.keys(connection).length > 0 ? { connection } : {}),
   });
 }
