@@ -1,12 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DriftwatchMetrics } from '@driftwatch/metrics';
+import { RateLimitProvider } from '@driftwatch/persistence';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AlertsController } from './alerts/alerts.controller.js';
 import { AuditLogController } from './audit/audit-log.controller.js';
 import { ApiKeyAuthenticator } from './auth/api-key.authenticator.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { DEFAULT_RATE_LIMIT_PER_MINUTE, RateLimitGuard } from './http/rate-limit.guard.js';
+import { SharedThrottlerStorage } from './http/shared-throttler.storage.js';
 import { OpenApiController } from './openapi/openapi.controller.js';
 import { AlertsGateway } from './realtime/alerts.gateway.js';
 import { CollectorsController } from './flows/collectors.controller.js';
@@ -37,11 +39,16 @@ export class ApiModule {
     return {
       module: ApiModule,
       imports: [
-        ThrottlerModule.forRoot({
-          throttlers: [{ ttl: 60_000, limit: perMinute }],
-          skipIf: () => perMinute === 0,
-          errorMessage: (_context, limit) =>
-            `too many requests: at most ${perMinute} a minute for this key (or, without one, this address); retry after ${limit.timeToBlockExpire} s`,
+        // Counted in the database, shared by every API process on it (see SharedThrottlerStorage).
+        ThrottlerModule.forRootAsync({
+          inject: [RateLimitProvider],
+          useFactory: (rateLimit: RateLimitProvider) => ({
+            throttlers: [{ ttl: 60_000, limit: perMinute }],
+            skipIf: () => perMinute === 0,
+            storage: new SharedThrottlerStorage(rateLimit.counters),
+            errorMessage: (_context, limit) =>
+              `too many requests: at most ${perMinute} a minute for this key (or, without one, this address); retry after ${limit.timeToBlockExpire} s`,
+          }),
         }),
       ],
       controllers: [

@@ -15,7 +15,8 @@ export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;
  * no valid key (public routes, and failed authentication: guessing keys is limited too). Runs before the API key
  * guard, so a key's requests are counted whatever they ask; the key is looked up once per request for both.
  * Routes marked `@NoRateLimit()` (health, metrics) and non-HTTP contexts are never counted. Counts are kept in
- * this process: behind N replicas, a key may make up to N times the limit.
+ * the database (`SharedThrottlerStorage`), so N replicas on one database share one budget per key; while the
+ * database cannot be reached each process counts on its own.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
